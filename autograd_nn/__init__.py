@@ -1,0 +1,27 @@
+"""autograd_nn: backpropagation you can step through, on a scalar autodiff engine.
+
+    >>> from autograd_nn import Value
+    >>> x, y, z = Value(3.0, "x"), Value(-4.0, "y"), Value(2.0, "z")
+    >>> g = x * y + z
+    >>> g.backward()
+    >>> g.data, x.grad, y.grad, z.grad
+    (-10.0, -4.0, 3.0, 1.0)
+"""
+
+from .engine import Value, is_recording, no_grad, sum_values, topological_sort
+from .gradcheck import GradcheckError, gradcheck, numerical_grad
+from .ops import OPS, Op
+
+__all__ = [
+    "OPS",
+    "GradcheckError",
+    "Op",
+    "Value",
+    "gradcheck",
+    "is_recording",
+    "no_grad",
+    "numerical_grad",
+    "sum_values",
+    "topological_sort",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,196 @@
+"""The op table: every primitive operation, defined once.
+
+Each `Op` carries its name, the symbol drawings show, its arity, the forward
+function, the local derivatives with respect to each input, and those
+derivatives as text. The engine, the step-through, the renderer and the
+gradient checks all read this table; none of them restates a derivative.
+
+Forward functions take the inputs' data; derivative functions take the
+output's data first, then the inputs' data, and return one local derivative
+per input. Formula text names the inputs ``a``, ``b`` (or ``x1, x2, ...`` for
+an n-ary op) and the output ``out``.
+
+Adding an operation is one `Op(...)` entry below plus its tests.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["LEAF", "OPS", "UNARY_FUNCTIONS", "Op", "op_named"]
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One primitive: how to compute it and how it differentiates."""
+
+    name: str
+    symbol: str
+    arity: int | None  # None: any number of inputs (n-ary)
+    forward: Callable[..., float]
+    derivatives: Callable[..., tuple[float, ...]]
+    formulas: tuple[str, ...]
+    description: str = ""
+
+    def formula(self, index: int) -> str:
+        """Text of d out / d input[index] (an n-ary op shares one formula)."""
+        return self.formulas[min(index, len(self.formulas) - 1)]
+
+
+def _num(x: float) -> str:
+    return repr(float(x))
+
+
+def _add(a: float, b: float) -> float:
+    return a + b
+
+
+def _sub(a: float, b: float) -> float:
+    return a - b
+
+
+def _mul(a: float, b: float) -> float:
+    return a * b
+
+
+def _div(a: float, b: float) -> float:
+    if b == 0.0:
+        raise ZeroDivisionError(f"div({_num(a)} / {_num(b)}): division by zero")
+    return a / b
+
+
+def _pow(a: float, b: float) -> float:
+    if a == 0.0 and b < 0.0:
+        raise ZeroDivisionError(
+            f"pow({_num(a)}, {_num(b)}): zero cannot be raised to a negative power"
+        )
+    if a < 0.0 and not b.is_integer():
+        raise ValueError(
+            f"pow({_num(a)}, {_num(b)}): a negative base needs a whole-number exponent"
+        )
+    try:
+        return float(a**b)
+    except OverflowError:
+        raise OverflowError(f"pow({_num(a)}, {_num(b)}): result too large") from None
+
+
+def _pow_derivatives(out: float, a: float, b: float) -> tuple[float, float]:
+    # d/da a**b = b * a**(b-1); d/db a**b = a**b * ln a, defined for a > 0.
+    # At a == 0 PyTorch's convention gives 0 for b >= 0; below zero it is undefined.
+    if a == 0.0:
+        d_base = 0.0 if b > 1.0 or b == 0.0 else (1.0 if b == 1.0 else math.inf)
+        return d_base, 0.0 if b >= 0.0 else math.nan
+    d_base = b * a ** (b - 1.0)
+    return d_base, out * math.log(a) if a > 0.0 else math.nan
+
+
+def _exp(a: float) -> float:
+    try:
+        return math.exp(a)
+    except OverflowError:
+        raise OverflowError(f"exp({_num(a)}): result too large for a float") from None
+
+
+def _log(a: float) -> float:
+    if a <= 0.0:
+        raise ValueError(f"log({_num(a)}): log needs a positive input")
+    return math.log(a)
+
+
+def _sqrt(a: float) -> float:
+    if a < 0.0:
+        raise ValueError(f"sqrt({_num(a)}): sqrt needs a non-negative input")
+    return math.sqrt(a)
+
+
+def _sigmoid(a: float) -> float:
+    if a >= 0.0:
+        return 1.0 / (1.0 + math.exp(-a))
+    e = math.exp(a)
+    return e / (1.0 + e)
+
+
+def _leaky_relu(a: float, slope: float) -> float:
+    return a if a > 0.0 else slope * a
+
+
+_TABLE = (
+    Op("+", "+", 2, _add, lambda out, a, b: (1.0, 1.0), ("1", "1"), "addition"),
+    Op("-", "-", 2, _sub, lambda out, a, b: (1.0, -1.0), ("1", "-1"), "subtraction"),
+    Op("*", "*", 2, _mul, lambda out, a, b: (b, a), ("b", "a"), "multiplication"),
+    Op(
+        "/", "/", 2, _div,
+        lambda out, a, b: (1.0 / b, -out / b),
+        ("1/b", "-a/b^2"),
+        "division",
+    ),
+    Op("**", "**", 2, _pow, _pow_derivatives, ("b*a^(b-1)", "a^b*log(a)"), "power"),
+    Op("neg", "-", 1, lambda a: -a, lambda out, a: (-1.0,), ("-1",), "negation"),
+    Op(
+        "abs", "abs", 1, abs,
+        lambda out, a: (1.0 if a > 0.0 else -1.0 if a < 0.0 else 0.0,),
+        ("sign(a)",),
+        "absolute value",
+    ),
+    Op("exp", "exp", 1, _exp, lambda out, a: (out,), ("exp(a)",), "exponential"),
+    Op("log", "log", 1, _log, lambda out, a: (1.0 / a,), ("1/a",), "natural logarithm"),
+    Op(
+        "sqrt", "sqrt", 1, _sqrt,
+        lambda out, a: (0.5 / out if out else math.inf,),
+        ("1/(2*sqrt(a))",),
+        "square root",
+    ),
+    Op("sin", "sin", 1, math.sin, lambda out, a: (math.cos(a),), ("cos(a)",), "sine"),
+    Op("cos", "cos", 1, math.cos, lambda out, a: (-math.sin(a),), ("-sin(a)",), "cosine"),
+    Op(
+        "tanh", "tanh", 1, math.tanh,
+        lambda out, a: (1.0 - out * out,),
+        ("1 - tanh(a)^2",),
+        "hyperbolic tangent",
+    ),
+    Op(
+        "sigmoid", "σ", 1, _sigmoid,
+        lambda out, a: (out * (1.0 - out),),
+        ("s(1-s)",),
+        "logistic sigmoid s(a) = 1/(1+exp(-a))",
+    ),
+    Op(
+        "relu", "relu", 1, lambda a: a if a > 0.0 else 0.0,
+        lambda out, a: (1.0 if a > 0.0 else 0.0,),
+        ("1 if a > 0 else 0",),
+        "rectified linear unit",
+    ),
+    Op(
+        "leaky_relu", "leaky_relu", 2, _leaky_relu,
+        lambda out, a, slope: (1.0 if a > 0.0 else slope, 0.0 if a > 0.0 else a),
+        ("1 if a > 0 else b", "0 if a > 0 else a"),
+        "leaky ReLU with negative slope b",
+    ),
+    Op(
+        "sum", "Σ", None, lambda *xs: sum(xs, 0.0),
+        lambda out, *xs: (1.0,) * len(xs),
+        ("1",),
+        "sum of any number of terms",
+    ),
+)
+
+OPS: dict[str, Op] = {op.name: op for op in _TABLE}
+"""Every primitive by name."""
+
+LEAF = Op("", "", 0, lambda: 0.0, lambda out: (), (), "input or constant")
+"""The pseudo-op of a leaf: a node with no inputs."""
+
+UNARY_FUNCTIONS: tuple[str, ...] = tuple(
+    op.name for op in _TABLE if op.arity == 1 and op.name.isidentifier() and op.name != "neg"
+)
+"""Names callable as one-argument functions, e.g. by the expression parser."""
+
+
+def op_named(name: str) -> Op:
+    """The table's op called `name`; a `KeyError` lists the known names."""
+    try:
+        return OPS[name]
+    except KeyError:
+        raise KeyError(f"no op named {name!r}; known ops: {', '.join(OPS)}") from None

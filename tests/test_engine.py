@@ -1,0 +1,232 @@
+"""Value and backward: the lectures' worked example and the contract's behaviours."""
+
+import gc
+import math
+import tracemalloc
+from fractions import Fraction
+
+import pytest
+
+from autograd_nn import Value, is_recording, no_grad, sum_values, topological_sort
+
+
+def worked_example():
+    x, y, z = Value(3.0, "x"), Value(-4.0, "y"), Value(2.0, "z")
+    f = x * y
+    g = f + z
+    return x, y, z, f, g
+
+
+def test_worked_example_forward_backward_and_one_step():
+    x, y, z, f, g = worked_example()
+    assert (f.data, g.data) == (-12.0, -10.0)
+    g.backward()
+    assert (g.grad, z.grad, f.grad, x.grad, y.grad) == (1.0, 1.0, 1.0, -4.0, 3.0)
+    lr = 0.1
+    x2, y2, z2 = (Value(v.data - lr * v.grad) for v in (x, y, z))
+    assert (x2.data, y2.data, z2.data) == pytest.approx((3.4, -4.3, 1.9), abs=1e-15)
+    g2 = x2 * y2 + z2
+    assert g2.data == pytest.approx(-12.72, abs=1e-12)
+    assert g.data - g2.data == pytest.approx(2.72, abs=1e-12)
+
+
+def test_attributes_op_and_inputs():
+    x, y, z, f, g = worked_example()
+    assert (x.op, f.op, g.op) == ("", "*", "+")
+    assert f.inputs == (x, y) and g.inputs == (f, z) and x.inputs == ()
+    assert x.label == "x" and f.label == ""
+    assert x.grad == 0.0 and isinstance(Value(3).data, float)
+
+
+def test_numbers_on_either_side_become_leaves():
+    x = Value(2.0, "x")
+    cases = {
+        "+": (x + 3, 3 + x, 5.0, 5.0),
+        "-": (x - 3, 3 - x, -1.0, 1.0),
+        "*": (x * 3, 3 * x, 6.0, 6.0),
+        "/": (x / 4, 4 / x, 0.5, 2.0),
+        "**": (x**3, 3**x, 8.0, 9.0),
+    }
+    for op, (right, left, right_value, left_value) in cases.items():
+        assert (right.op, left.op) == (op, op)
+        assert (right.data, left.data) == (right_value, left_value)
+        assert right.inputs[0] is x and right.inputs[1].op == ""
+        assert left.inputs[1] is x and left.inputs[0].op == ""
+    assert (x * 3).inputs[1].data == 3.0
+    assert (-x).op == "neg" and (-x).data == -2.0
+    assert abs(Value(-2.5)).data == 2.5
+
+
+def test_value_exponent_gets_a_gradient():
+    a, b = Value(2.0), Value(3.0)
+    (a**b).backward()
+    assert a.grad == pytest.approx(12.0) and b.grad == pytest.approx(8 * math.log(2))
+
+
+@pytest.mark.parametrize(
+    ("method", "x", "value", "grad"),
+    [
+        ("exp", 1.0, math.e, math.e),
+        ("log", 2.0, math.log(2), 0.5),
+        ("sqrt", 4.0, 2.0, 0.25),
+        ("sin", 0.5, math.sin(0.5), math.cos(0.5)),
+        ("cos", 0.5, math.cos(0.5), -math.sin(0.5)),
+        ("tanh", 0.5, math.tanh(0.5), 1 - math.tanh(0.5) ** 2),
+        ("sigmoid", 0.0, 0.5, 0.25),
+        ("relu", -1.0, 0.0, 0.0),
+        ("relu", 2.0, 2.0, 1.0),
+    ],
+)
+def test_methods(method, x, value, grad):
+    v = Value(x)
+    out = getattr(v, method)()
+    out.backward()
+    assert out.op == method
+    assert out.data == pytest.approx(value) and v.grad == pytest.approx(grad)
+
+
+def test_leaky_relu_slope_is_a_constant_input():
+    v = Value(-2.0)
+    out = v.leaky_relu(0.1)
+    assert out.data == pytest.approx(-0.2) and out.inputs[1].data == 0.1
+    out.backward()
+    assert v.grad == 0.1
+    assert Value(-3.0).leaky_relu().data == pytest.approx(-0.03)
+
+
+@pytest.mark.parametrize(
+    ("bad", "name"),
+    [(True, "bool"), ("3", "str"), (None, "NoneType"), (1j, "complex"), ([1.0], "list"),
+     ((1.0,), "tuple")],
+)
+def test_value_rejects_non_real_data_naming_the_type(bad, name):
+    with pytest.raises(TypeError, match=f"Value needs a real number, got {name}"):
+        Value(bad)
+    with pytest.raises(TypeError, match=f"got {name}"):
+        Value(1.0) + bad
+
+
+def test_value_accepts_real_numbers():
+    assert Value(Fraction(1, 4)).data == 0.25
+    assert Value(7).data == 7.0
+
+
+def test_node_used_twice_accumulates():
+    a = Value(3.0)
+    out = a * a + a
+    out.backward()
+    assert out.data == 12.0 and a.grad == 7.0
+
+
+def test_backward_twice_doubles_leaves_and_sets_interior():
+    x, y, z, f, g = worked_example()
+    g.backward()
+    g.backward()
+    assert (x.grad, y.grad, z.grad) == (-8.0, 6.0, 2.0)
+    assert (f.grad, g.grad) == (1.0, 1.0)
+
+
+def test_backward_on_a_leaf_accumulates_one():
+    x = Value(2.0)
+    x.backward()
+    x.backward()
+    assert x.grad == 2.0
+
+
+def test_topological_sort_orders_inputs_first_root_last_each_once():
+    a = Value(1.0, "a")
+    b = a * a
+    c = b + a
+    d = c * b
+    order = topological_sort(d)
+    assert order[-1] is d
+    assert len(order) == len({id(n) for n in order}) == 4
+    position = {id(n): i for i, n in enumerate(order)}
+    for node in order:
+        for child in node.inputs:
+            assert position[id(child)] < position[id(node)]
+
+
+def test_no_grad_records_no_inputs_and_restores():
+    x = Value(2.0)
+    with no_grad():
+        assert not is_recording()
+        y = (x * 3).tanh()
+    assert is_recording()
+    assert y.inputs == () and y.op == "" and y.data == pytest.approx(math.tanh(6))
+    assert (x * 3).inputs != ()
+
+
+def test_no_grad_restores_after_an_error():
+    with pytest.raises(ValueError), no_grad():
+        Value(-1.0).log()
+    assert is_recording()
+
+
+def test_million_op_chain_builds_and_backpropagates_without_recursion():
+    x = Value(0.5)
+    y = x
+    for _ in range(1_000_000):
+        y = y * 1.0 + 0.0
+    y.backward()
+    assert y.data == 0.5 and x.grad == 1.0
+
+
+def test_wide_sums_of_100000_terms():
+    xs = [Value(float(i)) for i in range(100_000)]
+    total = sum_values(xs)
+    assert len(total.inputs) == 100_000 and total.op == "sum"
+    total.backward()
+    assert total.data == sum(range(100_000)) and all(x.grad == 1.0 for x in xs)
+    chained = xs[0]
+    for x in xs[1:]:
+        chained = chained + x * 2
+    chained.backward()
+    assert xs[0].grad == 2.0 and xs[-1].grad == 3.0
+
+
+def test_sum_values_of_nothing_and_of_numbers():
+    assert sum_values([]).data == 0.0
+    s = sum_values([1, Value(2.0), 3.5])
+    assert s.data == 6.5 and len(s.inputs) == 3
+
+
+def test_graph_has_no_reference_cycles():
+    gc.collect()
+    gc.disable()
+    tracemalloc.start()
+    try:
+        x = Value(1.0)
+        before = tracemalloc.get_traced_memory()[0]
+        loss = x
+        for _ in range(50_000):
+            loss = (loss * 0.5 + 1).tanh() * x
+        loss.backward()
+        graph_bytes = tracemalloc.get_traced_memory()[0] - before
+        assert graph_bytes > 10_000_000
+        del loss
+        # What stays is only the interpreter's small free lists of floats and tuples.
+        assert tracemalloc.get_traced_memory()[0] - before < graph_bytes / 50
+        assert gc.collect() == 0
+    finally:
+        tracemalloc.stop()
+        gc.enable()
+
+
+def test_repr_is_readable():
+    assert repr(Value(3.0)) == "Value(3.0)"
+    x = Value(3.0, "x")
+    y = x * 2
+    y.backward()
+    assert repr(y) == "Value(6.0, op='*', grad=1.0)"
+    assert repr(x) == "Value(3.0, label='x', grad=2.0)"
+    assert float(x) == 3.0
+
+
+def test_apply_checks_arity_and_names():
+    x = Value(1.0)
+    assert x.apply("sin").data == pytest.approx(math.sin(1.0))
+    with pytest.raises(TypeError, match="tanh takes 1 input"):
+        x.apply("tanh", 2.0)
+    with pytest.raises(KeyError, match="no op named"):
+        x.apply("tan")

@@ -1,0 +1,149 @@
+"""The op table: each primitive's derivative against finite differences, and its domain errors."""
+
+import math
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from autograd_nn import OPS, Value, gradcheck
+from autograd_nn.ops import LEAF, UNARY_FUNCTIONS, op_named
+from autograd_nn.testing import finite_floats
+
+# Where each op is differentiable: (lower, upper) bounds per input, kinks kept away from.
+DOMAINS = {
+    "+": [(-5, 5), (-5, 5)],
+    "-": [(-5, 5), (-5, 5)],
+    "*": [(-5, 5), (-5, 5)],
+    "/": [(-5, 5), (0.2, 5)],
+    "**": [(0.2, 4), (-3, 3)],
+    "neg": [(-5, 5)],
+    "abs": [(-5, 5)],
+    "exp": [(-5, 5)],
+    "log": [(0.05, 10)],
+    "sqrt": [(0.05, 10)],
+    "sin": [(-5, 5)],
+    "cos": [(-5, 5)],
+    "tanh": [(-4, 4)],
+    "sigmoid": [(-8, 8)],
+    "relu": [(-5, 5)],
+    "leaky_relu": [(-5, 5), (0.0, 0.5)],
+    "sum": [(-5, 5)] * 4,
+}
+KINKED = {"abs", "relu", "leaky_relu"}
+
+
+def test_every_op_has_a_domain_here_and_formulas_per_input():
+    assert set(DOMAINS) == set(OPS)
+    for op in OPS.values():
+        assert op.formulas, op.name
+        if op.arity is not None:
+            assert len(op.formulas) == op.arity, op.name
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+@given(data=st.data())
+def test_op_derivative_matches_finite_differences(name, data):
+    domain = DOMAINS[name]
+    xs = [data.draw(st.floats(lo, hi), label=f"x{i}") for i, (lo, hi) in enumerate(domain)]
+    if name in KINKED:
+        assume(abs(xs[0]) > 1e-3)
+    if name == "/":
+        xs[1] *= data.draw(st.sampled_from([1, -1]), label="sign")
+    assert gradcheck(lambda v: v[0].apply(name, *v[1:]), xs)
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_derivatives_return_one_local_derivative_per_input(name):
+    op = OPS[name]
+    n = op.arity or 3
+    args = [1.5] + [0.5] * (n - 1)
+    assert len(op.derivatives(op.forward(*args), *args)) == n
+
+
+def test_op_named_lists_known_ops():
+    assert op_named("tanh") is OPS["tanh"]
+    with pytest.raises(KeyError, match=r"no op named 'tan'.*known ops: \+"):
+        op_named("tan")
+
+
+def test_leaf_and_unary_functions():
+    assert LEAF.name == "" and Value(1.0).op == ""
+    assert set(UNARY_FUNCTIONS) == {
+        "abs", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu"
+    }
+
+
+def test_formula_of_nary_op_is_shared():
+    assert OPS["sum"].formula(0) == OPS["sum"].formula(7) == "1"
+    assert OPS["sigmoid"].formula(0) == "s(1-s)"
+    assert OPS["*"].formula(0) == "b" and OPS["*"].formula(1) == "a"
+
+
+@pytest.mark.parametrize(
+    ("build", "error", "message"),
+    [
+        (lambda: Value(-2.0).log(), ValueError, "log(-2.0): log needs a positive input"),
+        (lambda: Value(0.0).log(), ValueError, "log(0.0): log needs a positive input"),
+        (lambda: Value(-1.0).sqrt(), ValueError, "sqrt(-1.0): sqrt needs a non-negative input"),
+        (lambda: Value(1.0) / 0, ZeroDivisionError, "div(1.0 / 0.0): division by zero"),
+        (lambda: 1 / Value(0.0), ZeroDivisionError, "div(1.0 / 0.0): division by zero"),
+        (lambda: Value(1000.0).exp(), OverflowError, "exp(1000.0): result too large"),
+        (lambda: Value(0.0) ** -1, ZeroDivisionError, "pow(0.0, -1.0): zero cannot be raised"),
+        (lambda: Value(-8.0) ** (1 / 3), ValueError, "pow(-8.0, 0.333"),
+        (lambda: Value(10.0) ** 400, OverflowError, "pow(10.0, 400.0): result too large"),
+    ],
+)
+def test_domain_errors_name_the_op_and_operand(build, error, message):
+    with pytest.raises(error) as info:
+        build()
+    assert str(info.value).startswith(message)
+    assert "math domain error" not in str(info.value)
+
+
+def test_sigmoid_is_stable_at_extremes():
+    assert Value(-1000.0).sigmoid().data == 0.0
+    assert Value(1000.0).sigmoid().data == 1.0
+    assert Value(-745.0).sigmoid().data > 0.0
+
+
+@given(finite_floats(30))
+def test_sigmoid_derivative_is_s_times_one_minus_s(x):
+    v = Value(x)
+    s = v.sigmoid()
+    s.backward()
+    assert v.grad == pytest.approx(s.data * (1 - s.data), abs=1e-15)
+    assert s.data == pytest.approx(1 / (1 + math.exp(-x)))
+
+
+@given(finite_floats(5))
+def test_derivative_of_sin_x_squared_plus_5(x):
+    v = Value(x)
+    (v**2 + 5).sin().backward()
+    assert v.grad == pytest.approx(2 * x * math.cos(x**2 + 5), rel=1e-12, abs=1e-12)
+
+
+def test_conventions_at_kinks_follow_pytorch():
+    for name, expected in [("relu", 0.0), ("abs", 0.0)]:
+        v = Value(0.0)
+        v.apply(name).backward()
+        assert v.grad == expected, name
+    v = Value(0.0)
+    v.leaky_relu(0.2).backward()
+    assert v.grad == 0.2
+    v = Value(0.0)
+    v.sqrt().backward()
+    assert v.grad == math.inf
+
+
+def test_power_derivatives_at_zero_and_negative_base():
+    a, b = Value(0.0), Value(2.0)
+    (a**b).backward()
+    assert (a.grad, b.grad) == (0.0, 0.0)
+    a, b = Value(-2.0), Value(3.0)
+    (a**b).backward()
+    assert a.grad == 12.0
+    assert math.isnan(b.grad)
+    a, b = Value(2.0), Value(3.0)
+    (a**b).backward()
+    assert a.grad == 12.0 and b.grad == pytest.approx(8 * math.log(2))
