@@ -1,0 +1,123 @@
+"""The fit loop: it learns the toy sets, records its history, rejects bad input."""
+
+import json
+
+import pytest
+
+from autograd_nn.data import make_blobs, make_moons, train_test_split
+from autograd_nn.nn import MLP
+from autograd_nn.optim import SGD, StepLR
+from autograd_nn.train import History, accuracy, fit, predict
+
+
+@pytest.fixture(scope="module")
+def moons():
+    return make_moons(100, noise=0.1, seed=0)
+
+
+def test_mlp_learns_moons_with_the_default_settings(moons):
+    # Defaults: Adam, lr 0.02, batches of 20, logistic loss on the single output.
+    X, y = moons
+    model = MLP(2, [16, 16, 1], seed=0)
+    history = fit(model, X, y, epochs=40, seed=0)
+    assert history.train_accuracy[-1] >= 0.95
+    assert history.train_loss[-1] < history.train_loss[0] / 4
+    assert accuracy(model, X, y) == history.train_accuracy[-1]
+
+
+def test_history_records_each_epoch_with_a_test_set(moons):
+    X, y = moons
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, seed=0)
+    model = MLP(2, [4, 1], seed=1)
+    history = fit(model, X_train, y_train, epochs=3, X_test=X_test, y_test=y_test, seed=0)
+    assert history.epochs == 3
+    for series in (history.train_loss, history.test_loss, history.train_accuracy,
+                   history.test_accuracy, history.lr, history.grad_norms):
+        assert len(series) == 3
+    assert history.lr == [0.02] * 3
+    assert all(len(norms) == 2 and all(n >= 0 for n in norms) for norms in history.grad_norms)
+    assert json.loads(history.to_json())["test_loss"] == history.test_loss
+    assert isinstance(history, History)
+
+
+def test_seeded_fits_are_reproducible(moons):
+    X, y = moons
+    runs = [fit(MLP(2, [4, 1], seed=2), X, y, epochs=2, seed=5).train_loss for _ in range(2)]
+    assert runs[0] == runs[1]
+
+
+def test_hinge_loss_takes_zero_one_labels(moons):
+    X, y = moons
+    model = MLP(2, [16, 16, 1], seed=0)
+    history = fit(model, X, y, loss="hinge", epochs=15, seed=0)
+    assert history.train_accuracy[-1] >= 0.85
+    assert history.train_loss[-1] < history.train_loss[0]
+
+
+def test_multiclass_blobs_with_cross_entropy():
+    X, y = make_blobs(90, noise=0.4, seed=0, centers=3)
+    model = MLP(2, [8, 3], seed=0)
+    history = fit(model, X, y, epochs=15, seed=0)
+    assert history.train_accuracy[-1] >= 0.95
+    assert set(predict(model, X)) == {0, 1, 2}
+
+
+def test_regression_with_mse_records_no_accuracy():
+    X = [[x / 10] for x in range(-10, 11)]
+    y = [2 * x[0] + 1 for x in X]
+    model = MLP(1, [1], activation="linear", seed=0)
+    history = fit(model, X, y, loss="mse", optimizer=SGD(model.parameters(), lr=0.3),
+                  epochs=60, batch_size=None)
+    assert history.train_accuracy == []
+    w, b = model.parameters()
+    assert (w.data, b.data) == pytest.approx((2.0, 1.0), abs=1e-3)
+
+
+def test_scheduler_and_l2(moons):
+    X, y = moons
+    model = MLP(2, [4, 1], seed=0)
+    opt = SGD(model.parameters(), lr=0.1)
+    history = fit(model, X, y, optimizer=opt, scheduler=StepLR(opt, step_size=2, gamma=0.5),
+                  epochs=5)
+    assert history.lr == [0.1, 0.1, 0.05, 0.05, 0.025]
+    plain, decayed = MLP(2, [4, 1], seed=0), MLP(2, [4, 1], seed=0)
+    fit(plain, X, y, epochs=5, seed=0)
+    fit(decayed, X, y, epochs=5, seed=0, l2=0.05)
+    size = lambda m: sum(p.data**2 for p in m.parameters())  # noqa: E731
+    assert size(decayed) < size(plain)
+
+
+def test_progress_bar_on_request(moons, capsys):
+    X, y = moons
+    fit(MLP(2, [2, 1], seed=0), X[:10], y[:10], epochs=2, progress=True)
+    err = capsys.readouterr().err
+    assert "2/2" in err and "epoch" in err
+    fit(MLP(2, [2, 1], seed=0), X[:10], y[:10], epochs=2, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"loss": "nope"}, "unknown loss 'nope'"),
+        ({"optimizer": "nope"}, "unknown optimizer 'nope'"),
+        ({"epochs": -1}, "epochs must be a whole number"),
+        ({"batch_size": 0}, "batch_size must be a positive whole number"),
+        ({"X_test": [[0.0, 0.0]]}, "give both X_test and y_test"),
+        ({"X_test": [[0.0, 0.0]], "y_test": []}, "test set: 1 samples but 0 labels"),
+    ],
+)
+def test_bad_arguments(moons, kwargs, message):
+    X, y = moons
+    with pytest.raises(ValueError, match=message):
+        fit(MLP(2, [2, 1], seed=0), X, y, **kwargs)
+
+
+def test_bad_data_and_lr_with_a_built_optimizer():
+    model = MLP(2, [2, 1], seed=0)
+    with pytest.raises(ValueError, match="training set: 2 samples but 1 labels"):
+        fit(model, [[0.0, 0.0], [1.0, 1.0]], [0])
+    with pytest.raises(ValueError, match="training set: no samples"):
+        fit(model, [], [])
+    with pytest.raises(ValueError, match="pass lr to the optimizer"):
+        fit(model, [[0.0, 0.0]], [0], optimizer=SGD(model.parameters(), lr=0.1), lr=0.5)
