@@ -1,39 +1,270 @@
-"""The `autograd-nn` command."""
+"""The `autograd-nn` command: worked examples, gradients of typed expressions, drawings.
+
+    autograd-nn walk [EXAMPLE] [--lr 0.1] [--out DIR] [--format svg|png] [--markdown]
+    autograd-nn grad "EXPR" x=3 y=-4 [--draw FILE] [--check]
+    autograd-nn examples
+    autograd-nn draw EXAMPLE [--mode forward|backward|both] -o FILE
+
+Each subcommand is one `add_<name>` function, listed in `SUBCOMMANDS`, that
+registers its parser and sets `run` to the function carrying it out. A mistake
+in what was typed ends with one line on stderr and exit code 2.
+"""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import math
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 from .engine import Value
+from .examples import EXAMPLES, example
+from .expr import ExpressionError, check_variable, parse
+from .gradcheck import numerical_grad
+from .steps import explain
+from .viz import MODES, GraphvizNotFoundError, draw_graph, render_steps, save_drawing
+
+__all__ = ["SUBCOMMANDS", "CommandError", "build_parser", "main"]
+
+Subparsers = Any
+"""The object `add_subparsers` returns (argparse gives it no public type)."""
 
 
-def _walk_xyz(lr: float) -> None:
-    x, y, z = Value(3.0, "x"), Value(-4.0, "y"), Value(2.0, "z")
-    f = x * y
-    f.label = "f"
-    g = f + z
-    g.label = "g"
-    print("forward:")
-    print(f"  f = x * y = {x.data:g} * {y.data:g} = {f.data:g}")
-    print(f"  g = f + z = {f.data:g} + {z.data:g} = {g.data:g}")
-    g.backward()
-    print("backward:")
-    print(f"  dg/dg = {g.grad:g}")
-    print(f"  dg/dz = {z.grad:g}, dg/df = {f.grad:g}")
-    print(f"  dg/dx = dg/df * y = {x.grad:g}, dg/dy = dg/df * x = {y.grad:g}")
-    new = [v.data - lr * v.grad for v in (x, y, z)]
-    g_new = new[0] * new[1] + new[2]
-    print(f"gradient-descent step (lr {lr:g}):")
-    print(f"  x = {new[0]:.6g}, y = {new[1]:.6g}, z = {new[2]:.6g}; g = {g_new:.6g}")
+class CommandError(ValueError):
+    """A mistake in what was typed; the command prints it as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line: the message and where to look."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# walk -------------------------------------------------------------------
+
+
+def add_walk(commands: Subparsers) -> None:
+    """`walk`: the worked example, forward, backward and one gradient-descent step."""
+    parser = commands.add_parser(
+        "walk",
+        help="step through a worked example: forward, backward, one gradient step",
+        description="Print a worked example's forward pass, its backward pass step by "
+        "step in chain-rule form, and one gradient-descent step with the new output. "
+        "With --out, also write one picture per step and an index.html that pages "
+        "through them in a browser.",
+    )
+    parser.add_argument(
+        "example", nargs="?", default="xyz",
+        help=f"one of: {', '.join(EXAMPLES)} (default: xyz)",
+    )
+    parser.add_argument("--lr", type=float, default=0.1, help="learning rate (default: 0.1)")
+    parser.add_argument(
+        "--out", metavar="DIR", help="write the step frames and index.html into DIR"
+    )
+    parser.add_argument(
+        "--format", choices=("svg", "png"), default="svg", help="frame format (default: svg)"
+    )
+    parser.add_argument(
+        "--markdown", action="store_true", help="print Markdown with LaTeX instead of text"
+    )
+    parser.set_defaults(run=run_walk)
+
+
+def run_walk(args: argparse.Namespace) -> int:
+    chosen = example(args.example)
+    worked = chosen()
+    title = f"Worked example {chosen.name}: {chosen.title} ({chosen.description})"
+    print(
+        explain(
+            worked.output, args.lr, params=worked.params, chains=worked.chains(),
+            markdown=args.markdown, title=title,
+        ),
+        end="",
+    )
+    if args.out:
+        index = render_steps(
+            worked.output, args.out, args.format, model=worked.model,
+            title=f"{chosen.name}: {chosen.title}",
+        )
+        print(f"\nWrote the step frames and {index}: open it in a browser "
+              "and page with the arrow keys.")
+    return 0
+
+
+# grad -------------------------------------------------------------------
+
+
+def add_grad(commands: Subparsers) -> None:
+    """`grad`: value and gradient of an expression typed on the command line."""
+    parser = commands.add_parser(
+        "grad",
+        help="value and gradient of an expression, e.g. grad \"x*y + z\" x=3 y=-4 z=2",
+        description="Evaluate an expression at the given point and backpropagate through "
+        "it. The expression may use numbers, the variables given as NAME=VALUE, "
+        "+ - * / ** and the functions of the op table; nothing else is accepted. "
+        "(An expression starting with '-' needs a space in front: \" -x*y\".)",
+    )
+    parser.add_argument("expression", help='the expression, quoted, e.g. "sin(x**2 + 5)"')
+    parser.add_argument(
+        "assignments", nargs="*", metavar="NAME=VALUE", help="the point, e.g. x=3 y=-4"
+    )
+    parser.add_argument("--check", action="store_true",
+                        help="compare with central finite differences")
+    parser.add_argument("--draw", metavar="FILE",
+                        help="draw the graph to FILE (.svg, .png, .pdf or .gv)")
+    parser.add_argument("--mode", choices=MODES, default="both",
+                        help="what --draw shows (default: both)")
+    parser.set_defaults(run=run_grad)
+
+
+def _assignments(texts: Sequence[str]) -> dict[str, float]:
+    values: dict[str, float] = {}
+    for text in texts:
+        name, equals, number = text.partition("=")
+        if not equals:
+            raise CommandError(f"bad assignment {text!r}: write NAME=VALUE, e.g. x=3")
+        name = check_variable(name.strip())
+        try:
+            value = float(number)
+        except ValueError:
+            raise CommandError(f"bad value in {text!r}: {number!r} is not a number") from None
+        if not math.isfinite(value):
+            raise CommandError(f"bad value in {text!r}: give a finite number")
+        if name in values:
+            raise CommandError(f"{name} is given twice")
+        values[name] = value
+    return values
+
+
+def run_grad(args: argparse.Namespace) -> int:
+    point = _assignments(args.assignments)
+    expression = parse(args.expression, point)
+    leaves = {name: Value(value, name) for name, value in point.items()}
+    out = expression.build(leaves)
+    top = "out" if "f" in point else "f"
+    if not out.label:
+        out.label = top
+    out.backward()
+    print(f"{top} = {expression.text.strip()}")
+    if point:
+        print("at " + ", ".join(f"{n} = {v:.10g}" for n, v in point.items()))
+    print(f"value: {out.data:.10g}")
+    if not point:
+        return 0
+    print("gradient:")
+    for name, leaf in leaves.items():
+        print(f"  d{top}/d{name} = {leaf.grad:.10g}")
+    status = 0
+    if args.check:
+        status = _check(expression, leaves, point, top)
+    if args.draw:
+        save_drawing(draw_graph(out, args.mode), args.draw)
+        print(f"drew the graph to {args.draw}")
+    return status
+
+
+def _check(
+    expression: Callable[[list[Value]], Value],
+    leaves: dict[str, Value],
+    point: dict[str, float],
+    top: str,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+) -> int:
+    """Print analytic against central-difference gradients; 1 if any disagree."""
+    numeric = numerical_grad(expression, list(point.values()), eps)
+    print(f"finite-difference check (central differences, eps {eps:g}; "
+          f"ok when |analytic - numeric| <= {atol:g} + {rtol:g} * |numeric|):")
+    failed = False
+    for (name, leaf), estimate in zip(leaves.items(), numeric):
+        ok = abs(leaf.grad - estimate) <= atol + rtol * abs(estimate)
+        failed |= not ok
+        print(f"  d{top}/d{name}: analytic {leaf.grad:.10g}, numeric {estimate:.10g}, "
+              f"{'ok' if ok else 'MISMATCH'}")
+    return 1 if failed else 0
+
+
+# examples, draw -----------------------------------------------------------
+
+
+def add_examples(commands: Subparsers) -> None:
+    """`examples`: list the worked examples."""
+    parser = commands.add_parser(
+        "examples", help="list the worked examples",
+        description="List the worked examples that walk and draw take.",
+    )
+    parser.set_defaults(run=run_examples)
+
+
+def run_examples(args: argparse.Namespace) -> int:
+    width = max(len(name) for name in EXAMPLES)
+    for name, entry in EXAMPLES.items():
+        print(f"{name:<{width}}  {entry.title}: {entry.description}")
+    return 0
+
+
+def add_draw(commands: Subparsers) -> None:
+    """`draw`: a worked example's graph as a picture."""
+    parser = commands.add_parser(
+        "draw", help="draw a worked example's graph to a file",
+        description="Draw a worked example's computation graph: forward (values), "
+        "backward (gradients along reversed arrows) or both. The picture format "
+        "follows the file's suffix: .svg, .png, .pdf, or .gv for the DOT text.",
+    )
+    parser.add_argument("example", help=f"one of: {', '.join(EXAMPLES)}")
+    parser.add_argument("--mode", choices=MODES, default="forward",
+                        help="what to draw (default: forward)")
+    parser.add_argument("-o", "--output", required=True, metavar="FILE",
+                        help="the picture to write")
+    parser.add_argument("--rankdir", choices=("LR", "TB", "RL", "BT"), default="LR",
+                        help="layout direction (default: LR, left to right)")
+    parser.set_defaults(run=run_draw)
+
+
+def run_draw(args: argparse.Namespace) -> int:
+    worked = example(args.example)()
+    drawing = draw_graph(worked.output, args.mode, rankdir=args.rankdir, model=worked.model)
+    print(f"drew {args.example} ({args.mode}) to {save_drawing(drawing, args.output)}")
+    return 0
+
+
+SUBCOMMANDS: list[Callable[[Subparsers], None]] = [add_walk, add_grad, add_examples, add_draw]
+"""Each registers one subcommand; add one function here to add a subcommand."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `autograd-nn` argument parser with every subcommand of `SUBCOMMANDS`."""
+    parser = _Parser(
+        prog="autograd-nn",
+        description="Backpropagation you can step through: worked examples, gradients "
+        "of expressions you type, and drawings of the forward and backward pass.",
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
+    for add in SUBCOMMANDS:
+        add(commands)
+    return parser
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of `autograd-nn` and `python -m autograd_nn`."""
-    parser = argparse.ArgumentParser(prog="autograd-nn", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    walk = commands.add_parser("walk", help="step through the worked example")
-    walk.add_argument("--lr", type=float, default=0.1)
-    args = parser.parse_args(argv)
-    _walk_xyz(args.lr)
-    return 0
+    """Entry point of `autograd-nn` and `python -m autograd_nn`; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else 0 if done.code is None else 2
+    try:
+        code: int = args.run(args)
+    except (ExpressionError, ValueError, ArithmeticError, OSError,
+            GraphvizNotFoundError) as error:
+        print(f"autograd-nn {args.command}: error: {_one_line(error)}", file=sys.stderr)
+        return 2
+    return code

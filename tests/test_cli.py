@@ -1,0 +1,196 @@
+"""The `autograd-nn` command: walk, grad, examples, draw; one-line errors, exit code 2."""
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from autograd_nn.cli import SUBCOMMANDS, build_parser, main
+from autograd_nn.examples import EXAMPLES
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is missing")
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def fails(capsys, *argv):
+    """Runs a command that must fail: exit code 2 and exactly one line on stderr."""
+    code, out, err = run(capsys, *argv)
+    assert code == 2, (out, err)
+    assert err.count("\n") == 1 and err.startswith("autograd-nn"), err
+    assert "Traceback" not in err
+    return err
+
+
+def test_walk_prints_the_worked_example(capsys):
+    code, out, err = run(capsys, "walk")
+    assert code == 0 and err == ""
+    for line in [
+        "f = x * y = 3 * -4 = -12",
+        "g = f + z = -12 + 2 = -10",
+        "dg/dz = dg/dg * dg/dz = 1 * 1 = 1",
+        "dg/dx = dg/df * df/dx = 1 * y = 1 * -4 = -4",
+        "dg/dy = dg/df * df/dy = 1 * x = 1 * 3 = 3",
+        "x' = 3 - 0.1 * -4 = 3.4",
+        "y' = -4 - 0.1 * 3 = -4.3",
+        "z' = 2 - 0.1 * 1 = 1.9",
+        "New output: g = -12.72 (was -10).",
+        "a decrease of 2.72",
+    ]:
+        assert line in out
+    assert out.index("Forward pass") < out.index("Backward pass") < out.index("gradient-descent")
+
+
+def test_walk_options(capsys):
+    code, out, _ = run(capsys, "walk", "xyz", "--lr", "0.5")
+    assert code == 0 and "x' = 3 - 0.5 * -4 = 5" in out
+    code, out, _ = run(capsys, "walk", "--markdown")
+    assert code == 0 and out.startswith("# Worked example xyz")
+    assert r"$\frac{\partial g}{\partial x}" in out
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_walk_every_example(capsys, name):
+    code, out, _ = run(capsys, "walk", name)
+    assert code == 0 and "Backward pass" in out and "New output" in out
+    if name == "network":
+        assert "dL/dw11 = dL/du1 * du1/dw11 = dL/du1 * x1 = " in out
+
+
+@needs_dot
+def test_walk_writes_frames(capsys, tmp_path):
+    code, out, _ = run(capsys, "walk", "--out", str(tmp_path / "frames"), "--format", "png")
+    assert code == 0 and "index.html" in out
+    assert len(list((tmp_path / "frames").glob("frame_*.png"))) == 10
+    assert (tmp_path / "frames" / "index.html").is_file()
+
+
+@pytest.mark.parametrize(
+    ("argv", "lines"),
+    [
+        (["x*y + z", "x=3", "y=-4", "z=2"],
+         ["f = x*y + z", "value: -10", "df/dx = -4", "df/dy = 3", "df/dz = 1"]),
+        (["sin(x**2 + 5)", "x=1"],
+         ["value: -0.2794154982", "df/dx = 1.920340573"]),
+        (["x / y", "x=1", "y=4"], ["value: 0.25", "df/dx = 0.25", "df/dy = -0.0625"]),
+        (["sigmoid(w*x + b)", "w=2", "x=-1", "b=2"], ["value: 0.5", "df/dw = -0.25"]),
+        (["x*x*x", "x=2"], ["value: 8", "df/dx = 12"]),
+        (["2 + 3"], ["value: 5"]),
+        (["f * 2", "f=3"], ["out = f * 2", "dout/df = 2"]),
+    ],
+)
+def test_grad(capsys, argv, lines):
+    code, out, err = run(capsys, "grad", *argv)
+    assert code == 0 and err == ""
+    for line in lines:
+        assert line in out
+
+
+def test_grad_check(capsys):
+    code, out, _ = run(capsys, "grad", "exp(x) * log(y)", "x=0.5", "y=2", "--check")
+    assert code == 0
+    assert "finite-difference check" in out
+    assert out.count(", ok") == 2 and "MISMATCH" not in out
+
+
+@needs_dot
+def test_grad_draw(capsys, tmp_path):
+    picture = tmp_path / "g.svg"
+    code, out, _ = run(capsys, "grad", "x*y + z", "x=3", "y=-4", "z=2", "--draw", str(picture))
+    assert code == 0 and f"drew the graph to {picture}" in out
+    svg = picture.read_text()
+    assert "<svg" in svg and ">&#45;10<" in svg
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["walk", "nope"], "unknown example 'nope'; known examples: xyz, sigmoid"),
+        (["draw", "nope", "-o", "x.svg"], "unknown example 'nope'"),
+        (["grad", "x*y", "x=3"], "unknown name 'y': no value was given for it"),
+        (["grad", "x", "x3"], "bad assignment 'x3': write NAME=VALUE"),
+        (["grad", "x", "x=abc"], "'abc' is not a number"),
+        (["grad", "x", "x=nan"], "finite number"),
+        (["grad", "x", "x=1", "x=2"], "x is given twice"),
+        (["grad", "x", "1x=2"], "cannot be a variable name"),
+        (["grad", "log(x)", "x=-2"], "log(-2.0): log needs a positive input"),
+        (["grad", "x / y", "x=1", "y=0"], "division by zero"),
+        (["grad", "9**9**9"], "result too large"),
+        (["grad", "x.real", "x=1"], "attribute access"),
+        (["grad", "__import__('os').system('echo hacked')"], "not allowed"),
+        (["grad", "x**", "x=1"], "not a valid expression"),
+        (["walk", "--lr", "abc"], "invalid float value"),
+        (["walk", "--lr", "nan"], "finite"),
+        (["draw", "xyz", "-o", "picture.docx"], "unknown picture format"),
+        (["draw", "xyz"], "the following arguments are required: -o/--output"),
+        (["fly"], "invalid choice"),
+        ([], "the following arguments are required: COMMAND"),
+    ],
+)
+def test_mistakes_end_in_one_line_and_exit_code_2(capsys, argv, words, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    err = fails(capsys, *argv)
+    assert words in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [None, "walk", "grad", "examples", "draw"])
+def test_help_on_every_subcommand(capsys, command):
+    code, out, _ = run(capsys, *([command] if command else []), "--help")
+    assert code == 0 and out.startswith("usage: autograd-nn")
+
+
+def test_every_registered_subcommand_has_help():
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command")
+    assert len(commands.choices) == len(SUBCOMMANDS)
+    for name, sub in commands.choices.items():
+        assert sub.description, name
+
+
+def test_examples_lists_them(capsys):
+    code, out, _ = run(capsys, "examples")
+    assert code == 0
+    assert [line.split()[0] for line in out.splitlines()] == list(EXAMPLES)
+
+
+@needs_dot
+@pytest.mark.parametrize("mode", ["forward", "backward", "both"])
+def test_draw(capsys, tmp_path, mode):
+    picture = tmp_path / f"xyz_{mode}.svg"
+    code, out, _ = run(capsys, "draw", "xyz", "--mode", mode, "-o", str(picture))
+    assert code == 0 and str(picture) in out
+    assert picture.read_text().lstrip().startswith("<?xml")
+
+
+@needs_dot
+def test_draw_mlp_with_clusters_as_dot_text(capsys, tmp_path):
+    code, _, _ = run(capsys, "draw", "mlp", "--mode", "both", "-o", str(tmp_path / "m.gv"))
+    source = (tmp_path / "m.gv").read_text()
+    assert code == 0 and "subgraph cluster_layer0" in source and "cluster_layer1_neuron0" in source
+
+
+def test_missing_graphviz_is_one_line(capsys, tmp_path, monkeypatch):
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    err = fails(capsys, "draw", "xyz", "-o", str(tmp_path / "g.svg"))
+    assert "apt-get install graphviz" in err
+    err = fails(capsys, "walk", "--out", str(tmp_path / "frames"))
+    assert "brew install graphviz" in err
+    assert not (tmp_path / "frames").exists() and not (tmp_path / "g.svg").exists()
+
+
+def test_the_installed_command_refuses_code_without_a_traceback(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "autograd_nn", "grad", "__import__('os').system('touch X')"],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "X").exists()
