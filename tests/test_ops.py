@@ -147,3 +147,29 @@ def test_power_derivatives_at_zero_and_negative_base():
     a, b = Value(2.0), Value(3.0)
     (a**b).backward()
     assert a.grad == 12.0 and b.grad == pytest.approx(8 * math.log(2))
+
+
+def test_adding_an_op_is_one_table_entry(monkeypatch):
+    """A new entry is usable, differentiated, explained and drawn with nothing else added."""
+    from autograd_nn.ops import Op
+    from autograd_nn.steps import backward_steps
+    from autograd_nn.viz import draw_graph
+
+    softplus = Op(
+        "softplus", "softplus", 1,
+        lambda a: math.log1p(math.exp(a)),
+        lambda out, a: (1 / (1 + math.exp(-a)),),
+        ("sigmoid(a)",),
+        "softplus",
+    )
+    monkeypatch.setitem(OPS, "softplus", softplus)
+    x = Value(0.5, "x")
+    y = x.apply("softplus")
+    y.label = "y"
+    y.backward()
+    assert y.op == "softplus" and y.data == pytest.approx(math.log1p(math.exp(0.5)))
+    assert x.grad == pytest.approx(1 / (1 + math.exp(-0.5)))
+    assert gradcheck(lambda v: (v[0] * v[1]).apply("softplus"), [0.3, -1.2])
+    explanations = " ".join(step.explanation for step in backward_steps(y))
+    assert "sigmoid(x)" in explanations and "0.6225" in explanations
+    assert "softplus" in draw_graph(y).source
