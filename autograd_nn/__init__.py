@@ -8,6 +8,7 @@
     (-10.0, -4.0, 3.0, 1.0)
 """
 
+from . import data, init, losses, nn, optim
 from .engine import Value, is_recording, no_grad, sum_values, topological_sort
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .ops import OPS, Op
@@ -17,10 +18,15 @@ __all__ = [
     "GradcheckError",
     "Op",
     "Value",
+    "data",
     "gradcheck",
+    "init",
     "is_recording",
+    "losses",
+    "nn",
     "no_grad",
     "numerical_grad",
+    "optim",
     "sum_values",
     "topological_sort",
 ]
