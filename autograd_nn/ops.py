@@ -16,6 +16,7 @@ Adding an operation is one `Op(...)` entry below plus its tests.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -41,18 +42,6 @@ class Op:
 
 def _num(x: float) -> str:
     return repr(float(x))
-
-
-def _add(a: float, b: float) -> float:
-    return a + b
-
-
-def _sub(a: float, b: float) -> float:
-    return a - b
-
-
-def _mul(a: float, b: float) -> float:
-    return a * b
 
 
 def _div(a: float, b: float) -> float:
@@ -117,9 +106,9 @@ def _leaky_relu(a: float, slope: float) -> float:
 
 
 _TABLE = (
-    Op("+", "+", 2, _add, lambda out, a, b: (1.0, 1.0), ("1", "1"), "addition"),
-    Op("-", "-", 2, _sub, lambda out, a, b: (1.0, -1.0), ("1", "-1"), "subtraction"),
-    Op("*", "*", 2, _mul, lambda out, a, b: (b, a), ("b", "a"), "multiplication"),
+    Op("+", "+", 2, operator.add, lambda out, a, b: (1.0, 1.0), ("1", "1"), "addition"),
+    Op("-", "-", 2, operator.sub, lambda out, a, b: (1.0, -1.0), ("1", "-1"), "subtraction"),
+    Op("*", "*", 2, operator.mul, lambda out, a, b: (b, a), ("b", "a"), "multiplication"),
     Op(
         "/", "/", 2, _div,
         lambda out, a, b: (1.0 / b, -out / b),

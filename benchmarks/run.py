@@ -1,0 +1,384 @@
+"""Time the workloads for autograd_nn and micrograd side by side and print a table.
+
+    python -m benchmarks            # or: python benchmarks/run.py
+    python -m benchmarks --json     # machine-readable
+
+Everything runs in one process. Timed runs alternate between the engines (and
+between which goes first); each starts after `gc.collect()`, so one engine's
+leftover garbage is never collected on the other's clock. Otherwise the
+collector runs as Python sets it, except where a row says it was paused.
+Reported: median and min-max of the runs. The exit status is 1 if a goal is
+missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+try:
+    from benchmarks import workloads as w
+except ModuleNotFoundError as missing:
+    if missing.name != "micrograd":
+        raise
+    raise SystemExit(
+        'the benchmark compares against micrograd: pip install -e ".[bench]"'
+    ) from None
+
+GOAL_STEP_SPEEDUP = 10.0
+GOAL_BYTES_PER_NODE = 250.0
+GOAL_CHAIN_GROWTH = 1.5
+GOAL_NO_GRAD_SPEEDUP = 10.0
+
+
+@dataclass
+class Timing:
+    """Seconds of repeated runs of one workload."""
+
+    seconds: list[float]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    def spread(self, unit: float, digits: int) -> str:
+        """e.g. ``'38.1 (36.0-41.2)'`` in `unit` seconds."""
+        low, high = min(self.seconds) / unit, max(self.seconds) / unit
+        return f"{self.median / unit:.{digits}f} ({low:.{digits}f}-{high:.{digits}f})"
+
+
+@dataclass
+class Row:
+    """One line of the table."""
+
+    workload: str
+    autograd_nn: str
+    micrograd: str
+    ratio: str = ""
+    goal: str = ""
+    met: bool | None = None
+    numbers: dict[str, Any] = field(default_factory=dict)
+
+
+def alternate(
+    runs: dict[str, Callable[[], object]], repeats: int, warm_up: bool = True
+) -> dict[str, Timing]:
+    """Time each callable `repeats` times, taking turns, after one untimed warm-up each."""
+    names = list(runs)
+    for name in names if warm_up else []:
+        gc.collect()
+        runs[name]()
+    seconds: dict[str, list[float]] = {name: [] for name in names}
+    for round_ in range(repeats):
+        for name in names if round_ % 2 == 0 else reversed(names):
+            gc.collect()
+            start = time.perf_counter()
+            runs[name]()
+            seconds[name].append(time.perf_counter() - start)
+    return {name: Timing(s) for name, s in seconds.items()}
+
+
+def machine() -> dict[str, str]:
+    """CPU, cores, Python, platform and the engines' versions."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as file:
+            names = [line.split(":", 1)[1].strip()
+                     for line in file if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    versions = {name: _version(name) for name in ("autograd_nn", "micrograd", "torch")}
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "platform": platform.platform(),
+        **versions,
+    }
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+# The workloads -------------------------------------------------------------------
+
+
+def training_step(repeats: int) -> list[Row]:
+    """Goal 1 (speed of one demo step) and goal 5 (no cyclic garbage)."""
+    X, Y = w.moons()
+    ours, theirs = w.twin_models()
+    losses: dict[str, list[float]] = {"autograd_nn": [], "micrograd": []}
+
+    def step_ours() -> None:
+        losses["autograd_nn"].append(w.our_step(ours, X, Y))
+
+    def step_theirs() -> None:
+        losses["micrograd"].append(w.micrograd_step(theirs, X, Y))
+
+    timing = alternate({"autograd_nn": step_ours, "micrograd": step_theirs}, repeats)
+    drift = max(abs(a - b) for a, b in zip(losses["autograd_nn"], losses["micrograd"]))
+    if not drift < 1e-9:
+        raise AssertionError(f"the two engines' losses differ by {drift}: not the same workload")
+    speedup = timing["micrograd"].median / timing["autograd_nn"].median
+    rows = [
+        Row(
+            "training step, MLP(2,[16,16,1]), 100 moons points [ms]",
+            timing["autograd_nn"].spread(1e-3, 1),
+            timing["micrograd"].spread(1e-3, 0),
+            f"{speedup:.1f}x faster",
+            f">= {GOAL_STEP_SPEEDUP:g}x faster",
+            speedup >= GOAL_STEP_SPEEDUP,
+            {
+                "autograd_nn_seconds": timing["autograd_nn"].seconds,
+                "micrograd_seconds": timing["micrograd"].seconds,
+                "speedup": speedup,
+                "largest_loss_difference": drift,
+            },
+        )
+    ]
+    garbage_ours = w.cyclic_garbage_after_a_step(lambda: w.our_step(ours, X, Y))
+    garbage_theirs = w.cyclic_garbage_after_a_step(lambda: w.micrograd_step(theirs, X, Y))
+    rows.append(
+        Row(
+            "objects gc.collect() frees after one step",
+            f"{garbage_ours:,}",
+            f"{garbage_theirs:,}",
+            "",
+            "0",
+            garbage_ours == 0,
+            {"autograd_nn": garbage_ours, "micrograd": garbage_theirs},
+        )
+    )
+    return rows
+
+
+def pytorch_reference(repeats: int) -> list[Row]:
+    """The same step in PyTorch, if installed: what the student graduates to.
+
+    Run last: importing PyTorch leaves some 150,000 long-lived objects that
+    every later full collection would rescan, slowing the other workloads.
+    """
+    X, Y = w.moons()
+    ours, _ = w.twin_models()
+    step = w.torch_step(ours, X, Y)
+    if step is None:
+        return []
+    timing = alternate({"torch": step}, repeats)["torch"]
+    return [
+        Row(
+            "reference: the same step in PyTorch, float64, 1 thread [ms]",
+            timing.spread(1e-3, 2),
+            "",
+            numbers={"torch_seconds": timing.seconds},
+        )
+    ]
+
+
+def memory(nodes: int) -> list[Row]:
+    """Goal 2: traced bytes per recorded node of a chain."""
+    ours, count = w.our_bytes_per_node(nodes)
+    theirs, their_count = w.micrograd_bytes_per_node(nodes)
+    return [
+        Row(
+            f"memory per recorded node, {count:,}-node chain [bytes]",
+            f"{ours:.0f}",
+            f"{theirs:.0f}",
+            f"{theirs / ours:.1f}x less",
+            f"<= {GOAL_BYTES_PER_NODE:g}",
+            ours <= GOAL_BYTES_PER_NODE,
+            {"autograd_nn": ours, "micrograd": theirs, "nodes": count,
+             "micrograd_nodes": their_count},
+        )
+    ]
+
+
+def chains(short: int, long: int, rounds: int) -> list[Row]:
+    """Goal 3: time per chain step at `long` steps against `short` steps.
+
+    Each size is timed as it runs by default and with the cycle collector
+    paused while the chain is built: CPython rescans every live object each
+    time their number grows by a quarter, which a 10,000-step chain never
+    triggers and a 1,000,000-step one does about 16 times. The paused timing
+    is the engine's own cost and the one the goal is checked on.
+    """
+    per_short = max(3, long // short // 20)
+    results: dict[tuple[int, bool], list[tuple[float, float]]] = {
+        (steps, paused): [] for steps in (short, long) for paused in (False, True)
+    }
+    w.our_chain_seconds(short)
+    for _ in range(rounds):
+        for steps in [long] + [short] * per_short:
+            for paused in (False, True):
+                gc.collect()
+                results[steps, paused].append(w.our_chain_seconds(steps, paused))
+    deepest = w.micrograd_deepest_chain()
+
+    def per_step(steps: int, paused: bool, backward_only: bool = False) -> Timing:
+        runs = results[steps, paused]
+        return Timing([(f if backward_only else b + f) / steps for b, f in runs])
+
+    def growth(paused: bool, backward_only: bool = False) -> float:
+        return (per_step(long, paused, backward_only).median
+                / per_step(short, paused, backward_only).median)
+
+    as_is, engine, backward = growth(False), growth(True), growth(True, True)
+    name = "chain y = y*1.0 + 0.0"
+    return [
+        Row(
+            f"{name}, {short:,} steps: build + backward [us/step]",
+            per_step(short, False).spread(1e-6, 2),
+            f"RecursionError beyond {deepest:,} steps",
+            numbers={"steps": short,
+                     "seconds_per_step": per_step(short, False).seconds,
+                     "seconds_per_step_collector_paused": per_step(short, True).seconds,
+                     "micrograd_deepest_chain": deepest},
+        ),
+        Row(
+            f"{name}, {long:,} steps: build + backward [us/step]",
+            per_step(long, False).spread(1e-6, 2),
+            "RecursionError",
+            f"{as_is:.2f}x per step",
+            numbers={"steps": long,
+                     "seconds_per_step": per_step(long, False).seconds,
+                     "seconds_per_step_collector_paused": per_step(long, True).seconds,
+                     "growth": as_is},
+        ),
+        Row(
+            f"  the same, collector paused while building: {short:,} -> {long:,} [us/step]",
+            f"{per_step(short, True).median * 1e6:.2f} -> {per_step(long, True).median * 1e6:.2f}",
+            "",
+            f"{engine:.2f}x per step",
+            f"<= {GOAL_CHAIN_GROWTH:g}x",
+            engine <= GOAL_CHAIN_GROWTH,
+            {"growth": engine},
+        ),
+        Row(
+            f"  of which backward: {short:,} -> {long:,} [us/step]",
+            f"{per_step(short, True, True).median * 1e6:.2f} -> "
+            f"{per_step(long, True, True).median * 1e6:.2f}",
+            "",
+            f"{backward:.2f}x per step",
+            numbers={"growth": backward},
+        ),
+    ]
+
+
+def decision_grid(n: int, repeats: int) -> list[Row]:
+    """Goal 4: scoring an n x n grid under `no_grad` against recording the graphs."""
+    X, _ = w.moons()
+    ours, theirs = w.twin_models()
+    rows = w.grid_rows(w.grid(X, n), n)
+    recorded = w.our_grid_scores(ours, rows[:2], record=True)
+    if recorded != w.our_grid_scores(ours, rows[:2], record=False):
+        raise AssertionError("no_grad changed the scores")
+    timing = alternate(
+        {
+            "no_grad": lambda: w.our_grid_scores(ours, rows, record=False),
+            "recording": lambda: w.our_grid_scores(ours, rows, record=True),
+        },
+        repeats,
+        warm_up=False,
+    )
+    # micrograd takes a minute over the full grid: it is timed once.
+    timing |= alternate({"micrograd": lambda: w.micrograd_grid_scores(theirs, rows)}, 1, False)
+    speedup = timing["recording"].median / timing["no_grad"].median
+    versus_micrograd = timing["micrograd"].median / timing["no_grad"].median
+    return [
+        Row(
+            f"{n}x{n} decision grid under no_grad, a row per call [s]",
+            timing["no_grad"].spread(1, 2),
+            f"{timing['micrograd'].median:.1f} (once; it records)",
+            f"{versus_micrograd:.1f}x faster",
+            numbers={"no_grad_seconds": timing["no_grad"].seconds,
+                     "micrograd_seconds": timing["micrograd"].seconds},
+        ),
+        Row(
+            f"{n}x{n} decision grid recording graphs, a row per call [s]",
+            timing["recording"].spread(1, 2),
+            "",
+            f"no_grad {speedup:.1f}x faster",
+            f">= {GOAL_NO_GRAD_SPEEDUP:g}x",
+            speedup >= GOAL_NO_GRAD_SPEEDUP,
+            {"recording_seconds": timing["recording"].seconds, "speedup": speedup},
+        ),
+    ]
+
+
+# Reporting ----------------------------------------------------------------------
+
+
+def table(rows: Sequence[Row]) -> str:
+    """The rows as an aligned Markdown table."""
+    header = ("workload", "autograd_nn", "micrograd 0.1.0", "ratio", "goal", "met")
+    cells = [header] + [
+        (r.workload, r.autograd_nn, r.micrograd, r.ratio, r.goal,
+         "" if r.met is None else ("yes" if r.met else "NO"))
+        for r in rows
+    ]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(header))]
+    lines = ["| " + " | ".join(c.ljust(wd) for c, wd in zip(line, widths)) + " |"
+             for line in cells]
+    lines.insert(1, "|" + "|".join("-" * (wd + 2) for wd in widths) + "|")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run every workload; print the table (or JSON); exit 1 if a goal is missed."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--repeats", type=int, default=11,
+                        help="timed runs of the training step per engine (default 11)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run: fewer repeats, a 200,000-step chain, a 40x40 grid")
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    quick = args.quick
+    started = time.perf_counter()
+    rows = [
+        *training_step(3 if quick else args.repeats),
+        *memory(200_000),
+        *chains(10_000, 200_000 if quick else 1_000_000, 1 if quick else 3),
+        *decision_grid(40 if quick else 200, 1 if quick else 3),
+        *pytorch_reference(11 if quick else 51),
+    ]
+    info = machine()
+    elapsed = time.perf_counter() - started
+    all_met = all(r.met for r in rows if r.met is not None)
+    if args.json:
+        print(json.dumps({"machine": info, "quick": quick, "seconds": elapsed,
+                          "all_goals_met": all_met, "rows": [asdict(r) for r in rows]},
+                         indent=1, allow_nan=False))
+    else:
+        print(table(rows))
+        print()
+        print(f"machine: {info['cpu']}, {info['cores']} cores, {info['python']}, "
+              f"{info['platform']}; autograd_nn {info['autograd_nn']}, micrograd "
+              f"{info['micrograd']}, torch {info['torch']}")
+        print(f"median (min-max) of alternating runs; {elapsed:.0f} s in all"
+              + ("; --quick: not the goals' sizes" if quick else ""))
+    return 0 if all_met else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
