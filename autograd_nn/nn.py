@@ -28,22 +28,23 @@ back bit for bit (never pickle).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import numbers
 import os
 import random
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar, TypeVar, cast, overload
 
 from . import init as initialisers
-from .engine import Value, sum_values
+from .engine import Value, is_recording, sum_values
+from .files import write_atomically
 from .init import Initialiser
+from .ops import OPS
 
 __all__ = [
     "ACTIVATIONS",
+    "FLOAT_ACTIVATIONS",
     "LEAKY_RELU_SLOPE",
     "MLP",
     "BatchNorm1d",
@@ -76,6 +77,18 @@ ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
     "sigmoid": Value.sigmoid,
 }
 """Activation functions by name; each applies the op table's Value method."""
+
+FLOAT_ACTIVATIONS: dict[str, Callable[[float], float]] = {
+    "linear": lambda a: a,
+    "relu": OPS["relu"].forward,
+    "leaky_relu": lambda a: OPS["leaky_relu"].forward(a, LEAKY_RELU_SLOPE),
+    "tanh": OPS["tanh"].forward,
+    "sigmoid": OPS["sigmoid"].forward,
+}
+"""The same activations on plain floats (the op table's forward functions), for `no_grad`."""
+
+_MUL = OPS["*"].forward
+_SUM = OPS["sum"].forward
 
 FILE_FORMAT = "autograd_nn model"
 FILE_VERSION = 1
@@ -249,34 +262,6 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _write_atomically(path: str | os.PathLike[str], text: str) -> None:
-    """Write to a temporary file beside `path`, then rename it over `path`.
-
-    A reader sees the old file or the new one, never half of one; a failure
-    leaves the old file as it was.
-    """
-    target = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(target))
-    try:
-        mode = os.stat(target).st_mode & 0o777
-    except FileNotFoundError:
-        mode = 0o644
-    fd, temporary = tempfile.mkstemp(
-        dir=directory, prefix=f".{os.path.basename(target)}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-
-
 # Modules ----------------------------------------------------------------------
 
 
@@ -442,7 +427,7 @@ class Module:
             "module": repr(self),
             "state": state,
         }
-        _write_atomically(path, json.dumps(document, indent=1, allow_nan=False) + "\n")
+        write_atomically(path, json.dumps(document, indent=1, allow_nan=False) + "\n")
 
     def load(self, path: str | os.PathLike[str]) -> None:
         """Read a file written by `save` into this model (which must be built the same way).
@@ -536,10 +521,23 @@ class Neuron(Module):
     def output(self, sample: Sequence[Value]) -> Value:
         """The neuron's output for a sample of Values."""
         _check_length(sample, self.n_inputs, self)
+        if not is_recording():
+            return Value(self.evaluate([x.data for x in sample]))
         terms = [w * x for w, x in zip(self.weights, sample)]
         if self.bias is not None:
             terms.append(self.bias)
         return self._activate(sum_values(terms))
+
+    def evaluate(self, xs: Sequence[float]) -> float:
+        """The output for plain floats, with no graph: what `no_grad` evaluation runs.
+
+        The same op-table forward functions in the same order as the recorded
+        graph, so the result is bit-for-bit the same, without a node per step.
+        """
+        terms = list(map(_MUL, [w.data for w in self.weights], xs))
+        if self.bias is not None:
+            terms.append(self.bias.data)
+        return FLOAT_ACTIVATIONS[self.activation](_SUM(*terms))
 
     def forward(self, sample: list[Value]) -> list[Value]:
         """The neuron's output as a one-entry list."""
@@ -611,7 +609,13 @@ class Layer(Module):
     def forward(self, sample: list[Value]) -> list[Value]:
         """Each neuron's output for the sample."""
         _check_length(sample, self.n_inputs, self)
+        if not is_recording():
+            return [Value(y) for y in self.evaluate([x.data for x in sample])]
         return [neuron.output(sample) for neuron in self.neurons]
+
+    def evaluate(self, xs: Sequence[float]) -> list[float]:
+        """Each neuron's output for plain floats, with no graph (see `Neuron.evaluate`)."""
+        return [neuron.evaluate(xs) for neuron in self.neurons]
 
     def to_torch(self) -> Any:
         """An equal `torch.nn.Sequential` (Linear, then the activation) in float64."""
@@ -698,9 +702,22 @@ class MLP(Module):
     def forward(self, sample: list[Value]) -> list[Value]:
         """The last layer's outputs for the sample."""
         _check_length(sample, self.n_inputs, self)
+        if not is_recording():
+            return [Value(y) for y in self.evaluate([x.data for x in sample])]
         for layer in self.layers:
             sample = layer.forward(sample)
         return sample
+
+    def evaluate(self, xs: Sequence[float]) -> list[float]:
+        """The outputs for plain floats, layer by layer, with no graph.
+
+        What `no_grad` evaluation (plotting a decision boundary) runs: no node
+        is made between the input and the output.
+        """
+        values = list(xs)
+        for layer in self.layers:
+            values = layer.evaluate(values)
+        return values
 
     def to_torch(self) -> Any:
         """An equal `torch.nn.Sequential` of Linear and activation modules, in float64.

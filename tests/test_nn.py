@@ -793,3 +793,19 @@ def test_module_base_class():
     assert Scale().parameters() == [] and Scale().state_dict() == {}
     with pytest.raises(TypeError, match="does not transform a sample"):
         Module()([1.0])
+
+
+@pytest.mark.parametrize("activation", ["linear", "relu", "leaky_relu", "tanh", "sigmoid"])
+def test_no_grad_evaluation_equals_the_recorded_graph_bit_for_bit(activation):
+    from autograd_nn import no_grad
+
+    model = MLP(3, [5, 4, 2], activation=activation, output_activation=activation, seed=7)
+    samples = [[0.3, -1.2, 2.5], [-0.7, 0.0, 1e-3], [4.0, -4.0, 0.5]]
+    recorded = [[v.data for v in model(x)] for x in samples]
+    with no_grad():
+        evaluated = [model(x) for x in samples]
+        single = model.layers[0].neurons[2](samples[0])
+    assert [[v.data for v in out] for out in evaluated] == recorded
+    assert all(v.inputs == () for out in evaluated for v in out)
+    assert single.data == model.layers[0].neurons[2](samples[0]).data
+    assert model.evaluate(samples[1]) == recorded[1]
