@@ -16,7 +16,6 @@ from __future__ import annotations
 import html
 import json
 import os
-import secrets
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from typing import Any
 import graphviz
 
 from .engine import Value
+from .files import write_atomically
 from .steps import (
     backward_steps,
     evaluation_order,
@@ -381,23 +381,6 @@ def _clusters(order: Sequence[Value], model: object | None) -> dict[Value, tuple
 # Files ------------------------------------------------------------------
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same directory, then rename over `path`.
-
-    The temporary file is created with the usual permissions (0o666 less the
-    umask), as a plain `open` would, not mkstemp's private 0o600.
-    """
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
 def save_drawing(drawing: graphviz.Digraph, path: str | os.PathLike[str]) -> Path:
     """Render `drawing` to `path`, the format taken from its suffix (.svg, .png,
     .pdf, ...; .gv or .dot write the DOT text). Written atomically."""
@@ -411,7 +394,7 @@ def save_drawing(drawing: graphviz.Digraph, path: str | os.PathLike[str]) -> Pat
         data = drawing.pipe(format=fmt)
     else:
         raise ValueError(f"{target}: unknown picture format {fmt!r} (try .svg, .png or .pdf)")
-    _write_atomic(target, data)
+    write_atomically(target, data)
     return target
 
 
@@ -473,17 +456,17 @@ def render_steps(
     first = drawings[0].pipe(format=fmt)
     directory = Path(out_dir)
     directory.mkdir(parents=True, exist_ok=True)
-    _write_atomic(directory / frames[0].file, first)
+    write_atomically(directory / frames[0].file, first)
 
     def write(index: int) -> None:
-        _write_atomic(directory / frames[index].file, drawings[index].pipe(format=fmt))
+        write_atomically(directory / frames[index].file, drawings[index].pipe(format=fmt))
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         list(pool.map(write, range(1, len(frames))))
     names = node_names(order)
     page = _index_html(title or f"Backpropagation step by step: {names[root]}", frames)
     index = directory / "index.html"
-    _write_atomic(index, page.encode("utf-8"))
+    write_atomically(index, page.encode("utf-8"))
     return index
 
 
