@@ -213,6 +213,7 @@ def fit(
     size = len(X) if batch_size is None else batch_size
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise ValueError(f"batch_size must be a positive whole number, got {batch_size!r}")
+    model.eval()  # counting outputs must not touch BatchNorm's statistics or Dropout's draws
     with no_grad():
         first = model(list(X[0]))
     n_outputs = 1 if isinstance(first, Value) else len(first)
