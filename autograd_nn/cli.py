@@ -1,9 +1,10 @@
-"""The `autograd-nn` command: worked examples, gradients of typed expressions, drawings.
+"""The `autograd-nn` command: worked examples, gradients of typed expressions, drawings, training.
 
     autograd-nn walk [EXAMPLE] [--lr 0.1] [--out DIR] [--format svg|png] [--markdown]
     autograd-nn grad "EXPR" x=3 y=-4 [--draw FILE] [--check]
     autograd-nn examples
     autograd-nn draw EXAMPLE [--mode forward|backward|both] -o FILE
+    autograd-nn train --data moons [--hidden 16,16] [--epochs 100] ... --out DIR
 
 Each subcommand is one `add_<name>` function, listed in `SUBCOMMANDS`, that
 registers its parser and sets `run` to the function carrying it out. A mistake
@@ -13,17 +14,29 @@ in what was typed ends with one line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import io
 import math
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
+from .data import DATASETS, train_test_split
 from .engine import Value
 from .examples import EXAMPLES, example
 from .expr import ExpressionError, check_variable, parse
+from .files import write_atomically
 from .gradcheck import numerical_grad
+from .nn import ACTIVATIONS, MLP
 from .steps import explain
-from .viz import MODES, GraphvizNotFoundError, draw_graph, render_steps, save_drawing
+from .train import OPTIMIZERS, fit
+from .viz import (
+    MODES,
+    GraphvizNotFoundError,
+    draw_graph,
+    render_steps,
+    save_drawing,
+)
 
 __all__ = ["SUBCOMMANDS", "CommandError", "build_parser", "main"]
 
@@ -231,7 +244,165 @@ def run_draw(args: argparse.Namespace) -> int:
     return 0
 
 
-SUBCOMMANDS: list[Callable[[Subparsers], None]] = [add_walk, add_grad, add_examples, add_draw]
+# train ------------------------------------------------------------------
+
+TRAIN_DPI = 100
+"""Pixels per inch of figure size in the pictures `train` writes."""
+
+
+def add_train(commands: Subparsers) -> None:
+    """`train`: an MLP fitted to a toy data set, its accuracy, boundary and curves."""
+    parser = commands.add_parser(
+        "train",
+        help="train an MLP on a toy data set and draw its decision boundary",
+        description="Make a seeded 2-D data set, split it into training and test points, "
+        "train a multi-layer perceptron on it (one logit output for two classes, one "
+        "output per class for more) and print its accuracy. Writes into DIR: "
+        "boundary.png (the decision boundary, training points as circles, test points "
+        "as triangles), history.png (loss and accuracy per epoch) and model.json (the "
+        "trained weights, read back with MLP.load).",
+    )
+    parser.add_argument("--data", choices=list(DATASETS), default="moons",
+                        help="the data set (default: moons)")
+    parser.add_argument("--samples", type=int, default=200,
+                        help="number of points (default: 200)")
+    parser.add_argument("--noise", type=float,
+                        help="noise of the data set (default: the data set's own)")
+    parser.add_argument("--test-size", type=float, default=0.25,
+                        help="fraction of the points held out for testing (default: 0.25)")
+    parser.add_argument("--hidden", default="16,16", metavar="SIZES",
+                        help="hidden layer sizes, comma separated (default: 16,16; "
+                        "'' for none, a linear model)")
+    parser.add_argument("--activation", choices=list(ACTIVATIONS), default="relu",
+                        help="activation of the hidden layers (default: relu)")
+    parser.add_argument("--optimizer", choices=list(OPTIMIZERS), default="adam",
+                        help="the optimiser (default: adam)")
+    parser.add_argument("--lr", type=float, default=0.01, help="learning rate (default: 0.01)")
+    parser.add_argument("--epochs", type=int, default=100,
+                        help="passes over the training points (default: 100)")
+    parser.add_argument("--batch-size", type=int, default=20,
+                        help="training points per optimiser step (default: 20)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the data, the split, the weights and the batches "
+                        "(default: 0)")
+    parser.add_argument("--out", metavar="DIR", required=True,
+                        help="directory for boundary.png, history.png and model.json "
+                        "(created if missing)")
+    parser.set_defaults(run=run_train)
+
+
+def _layer_sizes(text: str) -> list[int]:
+    """`--hidden`'s comma-separated sizes, e.g. "16,16" -> [16, 16]; "" -> []."""
+    if not text.strip():
+        return []
+    sizes = []
+    for part in text.split(","):
+        try:
+            size = int(part)
+        except ValueError:
+            raise CommandError(
+                f"bad --hidden {text!r}: {part.strip()!r} is not a whole number; "
+                "write the layer sizes like 16,16"
+            ) from None
+        if size < 1:
+            raise CommandError(f"bad --hidden {text!r}: a layer needs at least 1 neuron")
+        sizes.append(size)
+    return sizes
+
+
+def _check_training_numbers(args: argparse.Namespace) -> None:
+    """Reject numbers that cannot work, before any data is made."""
+    if args.samples < 4:
+        raise CommandError(f"--samples must be at least 4, got {args.samples}")
+    if args.noise is not None and not (math.isfinite(args.noise) and args.noise >= 0):
+        raise CommandError(f"--noise must be zero or a positive number, got {args.noise}")
+    if not 0 < args.test_size < 1:
+        raise CommandError(f"--test-size must be a fraction between 0 and 1, got {args.test_size}")
+    if not (math.isfinite(args.lr) and args.lr > 0):
+        raise CommandError(f"--lr must be a positive number, got {args.lr}")
+    if args.epochs < 1:
+        raise CommandError(f"--epochs must be at least 1, got {args.epochs}")
+    if args.batch_size < 1:
+        raise CommandError(f"--batch-size must be at least 1, got {args.batch_size}")
+
+
+def _png(figure: Any) -> bytes:
+    """A matplotlib figure as PNG bytes, at its own size and `TRAIN_DPI`."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=TRAIN_DPI)
+    return buffer.getvalue()
+
+
+def _accuracy_line(name: str, fraction: float, total: int) -> str:
+    return f"{name} accuracy: {fraction:.1%} ({round(fraction * total)} of {total} correct)"
+
+
+def run_train(args: argparse.Namespace) -> int:
+    hidden = _layer_sizes(args.hidden)
+    _check_training_numbers(args)
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise CommandError(
+            'train draws its pictures with matplotlib: pip install "autograd_nn[plot]"'
+        ) from None
+    from .plot import plot_decision_boundary, plot_history
+
+    out_dir = Path(args.out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise CommandError(f"--out {out_dir}: exists and is not a directory")
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    make = DATASETS[args.data]
+    noise = {} if args.noise is None else {"noise": args.noise}
+    X, y = make(args.samples, seed=args.seed, **noise)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=args.test_size, seed=args.seed
+    )
+    n_classes = max(y) + 1
+    sizes = [*hidden, 1 if n_classes == 2 else n_classes]
+    model = MLP(2, sizes, activation=args.activation, seed=args.seed)
+    print(f"{args.data}: {len(X)} points in {n_classes} classes, {len(X_train)} for "
+          f"training and {len(X_test)} for testing (seed {args.seed})")
+    print(f"model: {model!r}, {len(model.parameters())} parameters")
+    print(f"training: {args.optimizer}, lr {args.lr:g}, {args.epochs} epochs, "
+          f"batches of {args.batch_size}", flush=True)
+    history = fit(
+        model, X_train, y_train, X_test=X_test, y_test=y_test,
+        optimizer=args.optimizer, lr=args.lr, epochs=args.epochs,
+        batch_size=args.batch_size, seed=args.seed,
+    )
+    train_accuracy, test_accuracy = history.train_accuracy[-1], history.test_accuracy[-1]
+    print(_accuracy_line("train", train_accuracy, len(X_train)))
+    print(_accuracy_line("test", test_accuracy, len(X_test)))
+    print(f"final loss: train {history.train_loss[-1]:.4g}, test {history.test_loss[-1]:.4g}")
+
+    layers = "-".join(str(n) for n in [2, *sizes])
+    pictures = {
+        "boundary.png": plot_decision_boundary(
+            model, X_train, y_train, X_test, y_test,
+            title=f"{args.data}: MLP {layers} {args.activation}, "
+            f"test accuracy {test_accuracy:.1%}",
+        ),
+        "history.png": plot_history(
+            history, title=f"{args.data}: MLP {layers} {args.activation}, "
+            f"{args.optimizer} lr {args.lr:g}",
+        ),
+    }
+    for name, figure in pictures.items():
+        write_atomically(out_dir / name, _png(figure))
+    model_file = out_dir / "model.json"
+    model.save(model_file)
+    written = ", ".join(str(out_dir / name) for name in [*pictures, "model.json"])
+    print(f"wrote {written}")
+    print(f"load it in Python: from autograd_nn.nn import MLP; model = {model!r}; "
+          f"model.load({str(model_file)!r})")
+    return 0
+
+
+SUBCOMMANDS: list[Callable[[Subparsers], None]] = [
+    add_walk, add_grad, add_examples, add_draw, add_train,
+]
 """Each registers one subcommand; add one function here to add a subcommand."""
 
 
