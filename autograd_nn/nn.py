@@ -523,6 +523,10 @@ class Neuron(Module):
         _check_length(sample, self.n_inputs, self)
         if not is_recording():
             return Value(self.evaluate([x.data for x in sample]))
+        return self._record(sample)
+
+    def _record(self, sample: Sequence[Value]) -> Value:
+        """The recorded graph of the output, for a sample already checked."""
         terms = [w * x for w, x in zip(self.weights, sample)]
         if self.bias is not None:
             terms.append(self.bias)
@@ -611,7 +615,7 @@ class Layer(Module):
         _check_length(sample, self.n_inputs, self)
         if not is_recording():
             return [Value(y) for y in self.evaluate([x.data for x in sample])]
-        return [neuron.output(sample) for neuron in self.neurons]
+        return [neuron._record(sample) for neuron in self.neurons]
 
     def evaluate(self, xs: Sequence[float]) -> list[float]:
         """Each neuron's output for plain floats, with no graph (see `Neuron.evaluate`)."""
