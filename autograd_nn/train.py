@@ -221,6 +221,7 @@ def fit(
     opt = _resolve_optimizer(optimizer, model, lr)
     classifying = loss_name in _CLASSIFYING
     train_targets = _targets(y, loss_name)
+    test_targets = _targets(y_test, loss_name) if y_test is not None else []
     rng = random.Random(seed)
     history = History()
     bar = _progress(epochs, progress)
@@ -255,7 +256,7 @@ def fit(
             history.grad_norms.append(_layer_grad_norms(model))
             if has_test:
                 assert X_test is not None and y_test is not None
-                history.test_loss.append(evaluate(X_test, _targets(y_test, loss_name)))
+                history.test_loss.append(evaluate(X_test, test_targets))
             model.eval()
             if classifying:
                 history.train_accuracy.append(accuracy(model, X, y))
