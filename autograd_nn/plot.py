@@ -39,7 +39,7 @@ except ImportError as error:
     ) from error
 
 from .engine import Value, no_grad
-from .nn import Module
+from .nn import Module, _real
 from .ops import OPS
 from .optim import Optimizer
 from .train import History
@@ -87,12 +87,7 @@ def _describe(x: object) -> str:
 
 
 def _number(who: str, what: str, x: object) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{who}: {what} must be a number, got {_describe(x)}")
-    value = float(x)
-    if not math.isfinite(value):
-        raise ValueError(f"{who}: {what} must be finite, got {value!r}")
-    return value
+    return _real(f"{who}: {what}", x)
 
 
 def _whole(who: str, what: str, x: object, at_least: int) -> int:
