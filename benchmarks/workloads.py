@@ -202,6 +202,31 @@ def our_chain_seconds(steps: int, pause_collector: bool = False) -> tuple[float,
     return built - start, done - built
 
 
+class PlainNode:
+    """A bare slotted Python object holding a number and its inputs: no engine."""
+
+    __slots__ = ("data", "inputs")
+
+    def __init__(self, data: float, inputs: tuple[PlainNode, ...] = ()) -> None:
+        self.data = data
+        self.inputs = inputs
+
+
+def plain_chain_seconds(steps: int) -> float:
+    """Seconds to allocate the chain's objects without any engine, collector on.
+
+    Per step the same objects `our_chain` keeps: two leaves, two results and
+    their two input pairs. This is the control: what CPython's cycle collector
+    costs any program that keeps this many objects alive.
+    """
+    start = time.perf_counter()
+    y = PlainNode(0.5)
+    for _ in range(steps):
+        y = PlainNode(y.data * 1.0, (y, PlainNode(1.0)))
+        y = PlainNode(y.data + 0.0, (y, PlainNode(0.0)))
+    return time.perf_counter() - start
+
+
 def micrograd_backpropagates(steps: int) -> bool:
     """Whether micrograd's recursive backward gets through a chain of `steps` steps."""
     root = micrograd_chain(steps)
