@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Union
 
-from .ops import LEAF, OPS, Op, op_named
+from .ops import LEAF, LEAKY_RELU_SLOPE, OPS, Op, op_named
 
 __all__ = ["Value", "is_recording", "no_grad", "sum_values", "topological_sort"]
 
@@ -54,7 +54,13 @@ def _as_float(data: object) -> float:
         raise TypeError(
             f"Value needs a real number, got {type(data).__name__}: {data!r}"
         )
-    return float(data)
+    try:
+        return float(data)
+    except OverflowError:
+        raise OverflowError(
+            "Value needs a number that fits a float (at most about 1.8e308); "
+            f"this {type(data).__name__} is too large"
+        ) from None
 
 
 class Value:
@@ -182,7 +188,7 @@ class Value:
         """max(x, 0); its derivative at 0 is taken as 0, as PyTorch does."""
         return _unary(_RELU, self)
 
-    def leaky_relu(self, negative_slope: float = 0.01) -> Value:
+    def leaky_relu(self, negative_slope: float = LEAKY_RELU_SLOPE) -> Value:
         """x for x > 0, else negative_slope * x (the slope is a constant input)."""
         return _binary(_LEAKY_RELU, self, negative_slope)
 

@@ -2,7 +2,8 @@
 
 The text is parsed with `ast` and checked against a whitelist: numbers, the
 variable names given, ``+ - * / **``, unary minus (and plus), and calls of the
-op table's one-argument functions (`autograd_nn.ops.UNARY_FUNCTIONS`).
+op table's functions (`autograd_nn.ops.FUNCTIONS`: ``tanh(x)``, ``leaky_relu(x, 0.2)``,
+``sum(x, y, z)``...).
 Anything else (attributes, subscripts, lambdas, comprehensions, unknown names)
 is refused with a one-line `ExpressionError` before anything runs; nothing is
 ever passed to `eval`. A parsed expression builds `Value`s, so a huge power
@@ -18,16 +19,17 @@ import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from .engine import Value
-from .ops import UNARY_FUNCTIONS
+from .ops import FUNCTIONS, OPS
 
 __all__ = ["MAX_DEPTH", "MAX_LENGTH", "Expression", "ExpressionError", "check_variable", "parse"]
 
 MAX_LENGTH = 500
 """Longest expression accepted, in characters."""
-MAX_DEPTH = 60
-"""Deepest nesting of operations accepted."""
+MAX_DEPTH = 250
+"""Deepest nesting of operations accepted (``x+x+x`` nests one level a term)."""
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _REFUSED_OPERATORS = {
@@ -78,7 +80,7 @@ def check_variable(name: str) -> str:
             f"{_one_line(name)!r} cannot be a variable name "
             "(use letters, digits and _, starting with a letter)"
         )
-    if name in UNARY_FUNCTIONS:
+    if name in FUNCTIONS:
         raise ExpressionError(f"{name!r} is a function name and cannot be a variable")
     return name
 
@@ -118,7 +120,13 @@ class Expression:
             elif kind == "var":
                 stack.append(leaves[str(argument)])
             elif kind == "call":
-                stack.append(stack.pop().apply(str(argument)))
+                name, count = cast(tuple[str, int], argument)
+                args = stack[-count:]
+                del stack[-count:]
+                op = OPS[name]
+                left_out = op.arity - count if op.arity is not None else 0
+                defaults = op.defaults[len(op.defaults) - left_out :] if left_out else ()
+                stack.append(args[0].apply(op, *args[1:], *defaults))
             else:
                 right = stack.pop()
                 stack.append(stack.pop().apply(str(argument), right))
@@ -198,7 +206,7 @@ def _compile(
         elif isinstance(node, ast.Call):
             _check_call(node, source)
             stack.append((node, depth, True))
-            stack.append((node.args[0], depth + 1, False))
+            stack.extend((arg, depth + 1, False) for arg in reversed(node.args))
         else:
             what = _REFUSED_NODES.get(type(node), type(node).__name__)
             raise _refuse(what, node, source)
@@ -209,9 +217,9 @@ def _instruction(node: ast.AST) -> _Instruction:
     if isinstance(node, ast.BinOp):
         return ("binary", _BINARY[type(node.op)])
     if isinstance(node, ast.UnaryOp):
-        return ("call", "neg")
+        return ("call", ("neg", 1))
     assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-    return ("call", node.func.id)
+    return ("call", (node.func.id, len(node.args)))
 
 
 def _refuse(what: str, node: ast.AST, source: str, hint: str = "") -> ExpressionError:
@@ -236,12 +244,12 @@ def _number(node: ast.Constant, source: str) -> float:
 def _variable(node: ast.Name, variables: set[str], source: str) -> str:
     if node.id in variables:
         return node.id
-    if node.id in UNARY_FUNCTIONS:
+    if node.id in FUNCTIONS:
         raise ExpressionError(f"{node.id} is a function: call it, as in {node.id}(x)")
     known = ", ".join(sorted(variables)) or "none"
     raise ExpressionError(
         f"unknown name {_one_line(node.id)!r}: no value was given for it "
-        f"(variables given: {known}; functions: {', '.join(UNARY_FUNCTIONS)})"
+        f"(variables given: {known}; functions: {', '.join(FUNCTIONS)})"
     )
 
 
@@ -249,9 +257,24 @@ def _check_call(node: ast.Call, source: str) -> None:
     if not isinstance(node.func, ast.Name):
         raise _refuse("calling anything but a function by name", node, source)
     name = node.func.id
-    if name not in UNARY_FUNCTIONS:
+    if name not in FUNCTIONS:
         raise ExpressionError(
-            f"unknown function {_one_line(name)!r} (functions: {', '.join(UNARY_FUNCTIONS)})"
+            f"unknown function {_one_line(name)!r} (functions: {', '.join(FUNCTIONS)})"
         )
-    if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
-        raise _refuse("this call", node, source, f" ({name} takes exactly one argument)")
+    op = OPS[name]
+    fewest = 1 if op.arity is None else op.arity - len(op.defaults)
+    most = len(node.args) if op.arity is None else op.arity
+    if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+        raise _refuse("this call", node, source, f" (give {name}'s arguments by position)")
+    if not fewest <= len(node.args) <= most:
+        if op.arity is None:
+            takes = "at least one argument"
+        elif fewest == most:
+            takes = f"exactly {_arguments(most)}"
+        else:
+            takes = f"{fewest} or {most} arguments" if most == fewest + 1 else f"{fewest} to {most}"
+        raise _refuse("this call", node, source, f" ({name} takes {takes})")
+
+
+def _arguments(count: int) -> str:
+    return "one argument" if count == 1 else f"{count} arguments"

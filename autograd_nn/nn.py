@@ -40,7 +40,7 @@ from . import init as initialisers
 from .engine import Value, is_recording, sum_values
 from .files import write_atomically
 from .init import Initialiser
-from .ops import OPS
+from .ops import LEAKY_RELU_SLOPE, OPS
 
 __all__ = [
     "ACTIVATIONS",
@@ -65,9 +65,6 @@ Output = Value | list[Value]
 State = dict[str, Any]
 Seed = int | random.Random | None
 M = TypeVar("M", bound="Module")
-
-LEAKY_RELU_SLOPE = 0.01
-"""Negative slope of the "leaky_relu" activation (PyTorch's default)."""
 
 ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
     "linear": lambda v: v,

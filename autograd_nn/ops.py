@@ -20,7 +20,10 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["LEAF", "OPS", "UNARY_FUNCTIONS", "Op", "op_named"]
+__all__ = ["FUNCTIONS", "LEAF", "LEAKY_RELU_SLOPE", "OPS", "UNARY_FUNCTIONS", "Op", "op_named"]
+
+LEAKY_RELU_SLOPE = 0.01
+"""leaky_relu's negative slope when none is given (PyTorch's default)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +37,7 @@ class Op:
     derivatives: Callable[..., tuple[float, ...]]
     formulas: tuple[str, ...]
     description: str = ""
+    defaults: tuple[float, ...] = ()  # values of trailing inputs a caller may leave out
 
     def formula(self, index: int) -> str:
         """Text of d out / d input[index] (an n-ary op shares one formula)."""
@@ -71,7 +75,11 @@ def _pow_derivatives(out: float, a: float, b: float) -> tuple[float, float]:
     if a == 0.0:
         d_base = 0.0 if b > 1.0 or b == 0.0 else (1.0 if b == 1.0 else math.inf)
         return d_base, 0.0 if b >= 0.0 else math.nan
-    d_base = b * a ** (b - 1.0)
+    try:
+        d_base = b * a ** (b - 1.0)
+    except OverflowError:  # beyond the floats: infinite, as PyTorch gives it
+        odd_power_of_negative = a < 0.0 and (b - 1.0) % 2.0 == 1.0
+        d_base = math.copysign(math.inf, -b if odd_power_of_negative else b) if b else 0.0
     return d_base, out * math.log(a) if a > 0.0 else math.nan
 
 
@@ -92,6 +100,18 @@ def _sqrt(a: float) -> float:
     if a < 0.0:
         raise ValueError(f"sqrt({_num(a)}): sqrt needs a non-negative input")
     return math.sqrt(a)
+
+
+def _sin(a: float) -> float:
+    if math.isinf(a):
+        raise ValueError(f"sin({_num(a)}): sin needs a finite input")
+    return math.sin(a)
+
+
+def _cos(a: float) -> float:
+    if math.isinf(a):
+        raise ValueError(f"cos({_num(a)}): cos needs a finite input")
+    return math.cos(a)
 
 
 def _sigmoid(a: float) -> float:
@@ -131,8 +151,8 @@ _TABLE = (
         ("1/(2*sqrt(a))",),
         "square root",
     ),
-    Op("sin", "sin", 1, math.sin, lambda out, a: (math.cos(a),), ("cos(a)",), "sine"),
-    Op("cos", "cos", 1, math.cos, lambda out, a: (-math.sin(a),), ("-sin(a)",), "cosine"),
+    Op("sin", "sin", 1, _sin, lambda out, a: (math.cos(a),), ("cos(a)",), "sine"),
+    Op("cos", "cos", 1, _cos, lambda out, a: (-math.sin(a),), ("-sin(a)",), "cosine"),
     Op(
         "tanh", "tanh", 1, math.tanh,
         lambda out, a: (1.0 - out * out,),
@@ -156,6 +176,7 @@ _TABLE = (
         lambda out, a, slope: (1.0 if a > 0.0 else slope, 0.0 if a > 0.0 else a),
         ("1 if a > 0 else b", "0 if a > 0 else a"),
         "leaky ReLU with negative slope b",
+        defaults=(LEAKY_RELU_SLOPE,),
     ),
     Op(
         "sum", "Σ", None, lambda *xs: sum(xs, 0.0),
@@ -174,7 +195,13 @@ LEAF = Op("", "", 0, lambda: 0.0, lambda out: (), (), "input or constant")
 UNARY_FUNCTIONS: tuple[str, ...] = tuple(
     op.name for op in _TABLE if op.arity == 1 and op.name.isidentifier() and op.name != "neg"
 )
-"""Names callable as one-argument functions, e.g. by the expression parser."""
+"""Names of the ops that take one input and are called as functions, e.g. ``tanh``."""
+
+FUNCTIONS: tuple[str, ...] = tuple(
+    op.name for op in _TABLE if op.name.isidentifier() and op.name != "neg"
+)
+"""Names callable as functions, e.g. by the expression parser: ``tanh(x)``,
+``leaky_relu(x, 0.2)``, ``sum(x, y, z)``."""
 
 
 def op_named(name: str) -> Op:

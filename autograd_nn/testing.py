@@ -27,7 +27,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from .engine import Value
-from .ops import OPS
+from .ops import LEAKY_RELU_SLOPE, OPS
 
 __all__ = ["Expression", "expressions", "finite_floats", "values"]
 
@@ -126,7 +126,7 @@ def _grow(children: st.SearchStrategy[tuple[Any, ...]]) -> st.SearchStrategy[tup
         if name == "**":
             return ("**", _positive(a), ("*", ("const", 0.5), ("tanh", b)))
         if name == "leaky_relu":
-            return ("leaky_relu", a, ("const", 0.01))
+            return ("leaky_relu", a, ("const", LEAKY_RELU_SLOPE))
         return (name, a, b)
 
     return st.one_of(

@@ -111,6 +111,13 @@ def test_value_accepts_real_numbers():
     assert Value(7).data == 7.0
 
 
+def test_value_of_a_number_beyond_the_floats_says_so():
+    with pytest.raises(OverflowError, match=r"fits a float \(.*\); this int is too large"):
+        Value(10**400)
+    with pytest.raises(OverflowError, match="fits a float"):
+        Value(2.0) * Fraction(10**400, 3)
+
+
 def test_node_used_twice_accumulates():
     a = Value(3.0)
     out = a * a + a

@@ -92,6 +92,8 @@ def test_formula_of_nary_op_is_shared():
         (lambda: Value(0.0) ** -1, ZeroDivisionError, "pow(0.0, -1.0): zero cannot be raised"),
         (lambda: Value(-8.0) ** (1 / 3), ValueError, "pow(-8.0, 0.333"),
         (lambda: Value(10.0) ** 400, OverflowError, "pow(10.0, 400.0): result too large"),
+        (lambda: Value(math.inf).sin(), ValueError, "sin(inf): sin needs a finite input"),
+        (lambda: Value(-math.inf).cos(), ValueError, "cos(-inf): cos needs a finite input"),
     ],
 )
 def test_domain_errors_name_the_op_and_operand(build, error, message):
@@ -147,6 +149,29 @@ def test_power_derivatives_at_zero_and_negative_base():
     a, b = Value(2.0), Value(3.0)
     (a**b).backward()
     assert a.grad == 12.0 and b.grad == pytest.approx(8 * math.log(2))
+
+
+@pytest.mark.parametrize(
+    ("base", "exponent", "expected"),
+    [(1e-200, -1.0, -math.inf), (-1e-200, -1.0, -math.inf), (-1e-150, -2.0, math.inf),
+     (1e-150, -2.0, -math.inf), (1e-300, 0.0, 0.0)],
+)
+def test_power_derivative_beyond_the_floats_is_infinite_not_an_error(base, exponent, expected):
+    a = Value(base)
+    out = a**exponent
+    out.backward()
+    assert a.grad == expected
+    assert out.data == base**exponent
+
+
+def test_power_derivative_beyond_the_floats_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    for base, exponent in [(1e-200, -1.0), (-1e-200, -1.0), (-1e-150, -2.0), (1e-150, -2.0)]:
+        t = torch.tensor(base, dtype=torch.float64, requires_grad=True)
+        (t**exponent).backward()
+        a = Value(base)
+        (a**exponent).backward()
+        assert a.grad == t.grad.item()
 
 
 def test_adding_an_op_is_one_table_entry(monkeypatch):
