@@ -91,11 +91,33 @@ def test_grad(capsys, argv, lines):
         assert line in out
 
 
-def test_grad_check(capsys):
-    code, out, _ = run(capsys, "grad", "exp(x) * log(y)", "x=0.5", "y=2", "--check")
+@pytest.mark.parametrize("flag", [[], ["--check"]])
+def test_grad_checks_with_finite_differences_by_default(capsys, flag):
+    code, out, _ = run(capsys, "grad", "exp(x) * log(y)", "x=0.5", "y=2", *flag)
     assert code == 0
     assert "finite-difference check" in out
     assert out.count(", ok") == 2 and "MISMATCH" not in out
+
+
+def test_grad_no_check(capsys):
+    code, out, _ = run(capsys, "grad", "exp(x) * log(y)", "x=0.5", "y=2", "--no-check")
+    assert code == 0 and "dout/dx" not in out and "df/dx = 1.14" in out
+    assert "finite-difference" not in out
+
+
+def test_grad_check_at_a_kink_reports_the_mismatch(capsys):
+    code, out, _ = run(capsys, "grad", "relu(x)", "x=0")
+    assert code == 1
+    assert "analytic 0, numeric 0.5, MISMATCH" in out and "kink" in out
+
+
+def test_grad_check_at_the_edge_of_the_domain(capsys):
+    code, out, err = run(capsys, "grad", "log(x)", "x=1e-7")
+    assert code == 0 and err == ""
+    assert "df/dx = 10000000" in out
+    assert "finite-difference check skipped: numerical_grad: f failed at x0 = 1e-07" in out
+    code, out, err = run(capsys, "grad", "log(x)", "x=1e-7", "--check")
+    assert code == 2 and "log(-9e-07): log needs a positive input" in err
 
 
 @needs_dot
