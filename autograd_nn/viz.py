@@ -53,8 +53,10 @@ VALUE_COLOUR = "#1a7f37"
 GRADIENT_COLOUR = "#cf222e"
 """Gradients are drawn red, as in the CS231n notes."""
 HIGHLIGHT_COLOUR = "#ffe680"
-DEFAULT_MAX_NODES = 500
-"""Largest graph `draw_graph` draws unless told otherwise; bigger ones are unreadable."""
+DEFAULT_MAX_NODES = 2000
+"""Largest graph `draw_graph` draws unless told otherwise: one sample through an
+MLP(2, [16, 16, 1]) and its loss is about 700 nodes; Graphviz lays out 2,000
+in seconds, and takes minutes over graphs many times that size."""
 DEFAULT_MAX_FRAME_NODES = 200
 """Largest graph `render_steps` makes frames of (two frames per node)."""
 NUMBER_CELL_WIDTH = 52

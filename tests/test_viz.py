@@ -14,6 +14,8 @@ import pytest
 
 from autograd_nn import Value
 from autograd_nn.examples import EXAMPLES
+from autograd_nn.losses import mse_loss
+from autograd_nn.nn import MLP
 from autograd_nn.steps import backward_steps, evaluation_order, forward_steps
 from autograd_nn.viz import (
     GRADIENT_COLOUR,
@@ -121,17 +123,28 @@ def test_labels_are_escaped():
 def test_cap_on_graph_size():
     x = Value(0.1, "x")
     node = x
-    for _ in range(599):
+    for _ in range(2000):
         node = node.sin()
     with pytest.raises(ValueError) as error:
         draw_graph(node)
     assert str(error.value) == (
-        "graph has 600 nodes; draw_graph draws at most 500 (pass max_nodes=... to raise the cap)"
+        "graph has 2,001 nodes; draw_graph draws at most 2,000 "
+        "(pass max_nodes=... to raise the cap)"
     )
-    assert draw_graph(node, max_nodes=600).source.count("->") == 2 * 599
+    assert draw_graph(node, max_nodes=2001).source.count("->") == 2 * 2000
     big = sum(Value(float(i)) for i in range(10_000))  # 0 + ...: 20,001 nodes
     with pytest.raises(ValueError, match="graph has 20,001 nodes"):
         draw_graph(big)
+
+
+@needs_dot
+def test_one_sample_through_the_demo_network_draws_within_the_cap():
+    model = MLP(2, [16, 16, 1], seed=0)
+    loss = mse_loss([model([0.5, -0.25])], [1.0])
+    svg = draw_graph(loss, "both", model=model).pipe(format="svg").decode()
+    assert svg.count('class="node"') == len(evaluation_order(loss)) + sum(
+        1 for node in evaluation_order(loss) if node.inputs
+    ) + 1  # value nodes, op nodes, the legend
 
 
 def _cluster_block(source, name):
