@@ -20,7 +20,10 @@ def write_atomically(path: str | os.PathLike[str], data: str | bytes) -> None:
     target = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     temporary = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as error:
+        raise _naming(error, target) from None
     try:
         with os.fdopen(descriptor, "wb") as file:
             file.write(payload)
@@ -29,6 +32,15 @@ def write_atomically(path: str | os.PathLike[str], data: str | bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.chmod(temporary, os.stat(target).st_mode & 0o7777)
         os.replace(temporary, target)
-    except BaseException:
+    except BaseException as error:
         temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise _naming(error, target) from None
         raise
+
+
+def _naming(error: OSError, target: Path) -> OSError:
+    """The same error about `target`, not the temporary file the user never named."""
+    if error.errno is None:
+        return error
+    return type(error)(error.errno, error.strerror, str(target))

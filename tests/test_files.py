@@ -32,3 +32,18 @@ def test_a_failed_write_changes_nothing(tmp_path):
     assert target.read_text() == "old" and os.listdir(tmp_path) == ["a.txt"]
     with pytest.raises(FileNotFoundError):
         write_atomically(tmp_path / "missing" / "b.txt", "x")
+
+
+def test_errors_name_the_file_asked_for_not_the_temporary(tmp_path):
+    missing = tmp_path / "missing" / "b.svg"
+    with pytest.raises(FileNotFoundError) as error:
+        write_atomically(missing, "x")
+    assert error.value.filename == str(missing) and ".tmp" not in str(error.value)
+    directory = tmp_path / "a directory"
+    directory.mkdir()
+    (directory / "inside").write_text("kept")
+    with pytest.raises(OSError) as error:
+        write_atomically(directory, "x")  # a file cannot replace a directory
+    assert error.value.filename == str(directory) and ".tmp" not in str(error.value)
+    assert sorted(os.listdir(tmp_path)) == ["a directory"]
+    assert (directory / "inside").read_text() == "kept"
