@@ -355,9 +355,13 @@ def backward_steps(root: Value) -> list[BackwardStep]:
         if node.inputs
     }
 
+    input_names: dict[Value, list[str]] = {}  # made once per node: a wide sum has many inputs
+
     def formula(consumer: Value, position: int) -> str:
         op = op_of(consumer)
-        inputs = [operands[i] for i in consumer.inputs]
+        inputs = input_names.get(consumer)
+        if inputs is None:
+            inputs = input_names[consumer] = [operands[i] for i in consumer.inputs]
         return _substitute(op, op.formula(position), inputs, names[consumer])
 
     top = names[root]
