@@ -21,6 +21,7 @@ from __future__ import annotations
 import gc
 import json
 import math
+import numbers
 import random
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -106,6 +107,26 @@ def _resolve_loss(loss: str | LossFunction, n_outputs: int) -> tuple[LossFunctio
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; known: auto, {', '.join(LOSSES)}")
     return LOSSES[loss], loss
+
+
+def _check_labels_fit(loss_name: str, n_outputs: int, y: Sequence[Target], what: str) -> None:
+    """Labels that do not suit the loss "auto" chose: say why it chose it, and the way out."""
+    if n_outputs == 1:
+        model, labels = "one output is a binary classifier", "lie in [0, 1]"
+    else:
+        model = f"{n_outputs} outputs is a {n_outputs}-class classifier"
+        labels = f"are the whole numbers 0 to {n_outputs - 1}"
+    for i, t in enumerate(y):
+        if isinstance(t, bool) or not isinstance(t, numbers.Real):
+            continue  # the loss itself names what is wrong with a label that is no number
+        if (n_outputs == 1 and not 0.0 <= t <= 1.0) or (
+            n_outputs > 1 and t not in range(n_outputs)
+        ):
+            raise ValueError(
+                f"fit: with loss='auto' a model with {model} (loss {loss_name}), whose "
+                f"labels {labels}, but {what}[{i}] is {t!r}; for regression pass "
+                "loss='mse', for k classes give the model k outputs"
+            )
 
 
 def _resolve_optimizer(optimizer: str | Optimizer, model: Module, lr: float | None) -> Optimizer:
@@ -218,6 +239,10 @@ def fit(
         first = model(list(X[0]))
     n_outputs = 1 if isinstance(first, Value) else len(first)
     loss_fn, loss_name = _resolve_loss(loss, n_outputs)
+    if loss == "auto":
+        _check_labels_fit(loss_name, n_outputs, y, "y")
+        if y_test is not None:
+            _check_labels_fit(loss_name, n_outputs, y_test, "y_test")
     opt = _resolve_optimizer(optimizer, model, lr)
     classifying = loss_name in _CLASSIFYING
     train_targets = _targets(y, loss_name)

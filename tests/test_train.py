@@ -121,3 +121,31 @@ def test_bad_data_and_lr_with_a_built_optimizer():
         fit(model, [], [])
     with pytest.raises(ValueError, match="pass lr to the optimizer"):
         fit(model, [[0.0, 0.0]], [0], optimizer=SGD(model.parameters(), lr=0.1), lr=0.5)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "y", "y_test", "words"),
+    [
+        ([4, 1], [0, 1, 2], None, "one output is a binary classifier (loss bce_with_logits), "
+         "whose labels lie in [0, 1], but y[2] is 2"),
+        ([4, 1], [0.25, 1.5, 0.5], None, "but y[1] is 1.5; for regression pass loss='mse'"),
+        ([4, 3], [0, 1, 3], None, "3 outputs is a 3-class classifier (loss cross_entropy), "
+         "whose labels are the whole numbers 0 to 2, but y[2] is 3"),
+        ([4, 3], [0, 1, 2], [0, 1, 5], "but y_test[2] is 5"),
+    ],
+)
+def test_labels_that_do_not_suit_the_auto_loss_say_why(sizes, y, y_test, words):
+    X = [[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]
+    test = {"X_test": X, "y_test": y_test} if y_test is not None else {}
+    model = MLP(2, sizes, seed=0)
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(ValueError) as error:
+        fit(model, X, y, epochs=1, **test)
+    assert words in str(error.value)
+    assert [p.data for p in model.parameters()] == before
+
+
+def test_regression_targets_train_once_the_loss_is_named():
+    X = [[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]
+    history = fit(MLP(2, [4, 1], seed=0), X, [0.25, 1.5, 3.0], loss="mse", epochs=2)
+    assert history.epochs == 2 and history.train_accuracy == []
