@@ -125,7 +125,7 @@ class Expression:
                 del stack[-count:]
                 op = OPS[name]
                 left_out = op.arity - count if op.arity is not None else 0
-                defaults = op.defaults[len(op.defaults) - left_out :] if left_out else ()
+                defaults = op.defaults[len(op.defaults) - left_out :]
                 stack.append(args[0].apply(op, *args[1:], *defaults))
             else:
                 right = stack.pop()
@@ -270,11 +270,7 @@ def _check_call(node: ast.Call, source: str) -> None:
         if op.arity is None:
             takes = "at least one argument"
         elif fewest == most:
-            takes = f"exactly {_arguments(most)}"
+            takes = "exactly one argument" if most == 1 else f"exactly {most} arguments"
         else:
-            takes = f"{fewest} or {most} arguments" if most == fewest + 1 else f"{fewest} to {most}"
+            takes = " or ".join(map(str, range(fewest, most + 1))) + " arguments"
         raise _refuse("this call", node, source, f" ({name} takes {takes})")
-
-
-def _arguments(count: int) -> str:
-    return "one argument" if count == 1 else f"{count} arguments"
