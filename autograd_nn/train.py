@@ -109,7 +109,7 @@ def _resolve_loss(loss: str | LossFunction, n_outputs: int) -> tuple[LossFunctio
     return LOSSES[loss], loss
 
 
-def _check_labels_fit(loss_name: str, n_outputs: int, y: Sequence[Target], what: str) -> None:
+def _check_auto_labels(loss_name: str, n_outputs: int, y: Sequence[Target], what: str) -> None:
     """Labels that do not suit the loss "auto" chose: say why it chose it, and the way out."""
     if n_outputs == 1:
         model, labels = "one output is a binary classifier", "lie in [0, 1]"
@@ -240,9 +240,9 @@ def fit(
     n_outputs = 1 if isinstance(first, Value) else len(first)
     loss_fn, loss_name = _resolve_loss(loss, n_outputs)
     if loss == "auto":
-        _check_labels_fit(loss_name, n_outputs, y, "y")
+        _check_auto_labels(loss_name, n_outputs, y, "y")
         if y_test is not None:
-            _check_labels_fit(loss_name, n_outputs, y_test, "y_test")
+            _check_auto_labels(loss_name, n_outputs, y_test, "y_test")
     opt = _resolve_optimizer(optimizer, model, lr)
     classifying = loss_name in _CLASSIFYING
     train_targets = _targets(y, loss_name)
