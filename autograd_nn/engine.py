@@ -17,13 +17,21 @@ from __future__ import annotations
 import gc
 import numbers
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Union
 
 from .ops import LEAF, LEAKY_RELU_SLOPE, OPS, Op, op_named
 
-__all__ = ["Value", "is_recording", "no_grad", "sum_values", "topological_sort"]
+__all__ = [
+    "Value",
+    "collector_paused",
+    "is_recording",
+    "mean_values",
+    "no_grad",
+    "sum_values",
+    "topological_sort",
+]
 
 Number = int | float
 Operand = Union["Value", int, float]
@@ -45,6 +53,22 @@ def no_grad() -> Iterator[None]:
 def is_recording() -> bool:
     """Whether new results record their inputs (False inside `no_grad`)."""
     return _recording
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Keep Python's cycle collector from rescanning a graph while it is built or walked.
+
+    A graph has no reference cycles (nodes hold no closures), so nothing in it
+    can become cyclic garbage; on a large graph a collection would only cost time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _as_float(data: object) -> float:
@@ -200,11 +224,7 @@ class Value:
         Interior nodes' `.grad` is set to this pass's value; leaves accumulate
         (`+=`), as PyTorch parameters do, so call `zero_grad` between steps.
         """
-        # Nothing in the graph can become garbage during the pass, so a cycle
-        # collection would only rescan it: on a large graph, most of the time.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with collector_paused():
             order = topological_sort(self)
             for node in order:
                 if node.inputs:
@@ -230,9 +250,6 @@ class Value:
                     local = node._op.derivatives(node.data, *[i.data for i in inputs])
                     for child, derivative in zip(inputs, local):
                         child.grad += upstream * derivative
-        finally:
-            if collecting:
-                gc.enable()
 
 
 # Nodes are made by `_binary`, `_unary` and `_make`, which set the six slots
@@ -297,6 +314,11 @@ def sum_values(terms: Iterable[Operand]) -> Value:
     if not inputs:
         return Value(0.0)
     return _make(_SUM, inputs)
+
+
+def mean_values(terms: Sequence[Value]) -> Value:
+    """The mean of `terms`: one `sum` node divided by their count."""
+    return sum_values(terms) / len(terms)
 
 
 def topological_sort(root: Value) -> list[Value]:

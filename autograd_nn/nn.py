@@ -282,6 +282,29 @@ class Module:
         """The sub-modules this module is made of, in order."""
         return []
 
+    def input_size(self) -> int | None:
+        """How many inputs a sample must have, or None if this module takes any number.
+
+        A container takes what its first member takes.
+        """
+        fixed = getattr(self, "n_inputs", None)
+        if isinstance(fixed, int):
+            return fixed
+        children = self.children()
+        return children[0].input_size() if children else None
+
+    def neuron_layers(self) -> list[list[Neuron]]:
+        """The neurons of each layer, in order, for drawings and plots.
+
+        A `Neuron` is one layer of itself; a `Layer` one layer of its neurons;
+        a container, the layers of its members in turn.
+        """
+        if isinstance(self, Neuron):
+            return [[self]]
+        if isinstance(self, Layer):
+            return [list(self.neurons)]
+        return [layer for child in self.children() for layer in child.neuron_layers()]
+
     def modules(self) -> list[Module]:
         """This module and every sub-module, parents before children, each once."""
         order: list[Module] = []
