@@ -15,12 +15,14 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable
+from typing import TypeGuard
 
 __all__ = [
     "UnknownNameError",
     "describe",
     "flag",
     "in_range",
+    "is_number",
     "non_negative",
     "one_of",
     "positive",
@@ -49,12 +51,17 @@ def describe(x: object) -> str:
     return f"a {type(x).__name__}"
 
 
+def is_number(x: object) -> TypeGuard[float]:
+    """Whether `x` is a real number; a bool, though an int to Python, is not one here."""
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
 def real(name: str, x: object, *, finite: bool = True) -> float:
     """`x` as a float; a bool, a string or anything but a real number is refused.
 
     With `finite` (the default) infinity and NaN are refused too.
     """
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+    if not is_number(x):
         raise TypeError(f"{name} must be a number, got {describe(x)}")
     try:
         value = float(x)

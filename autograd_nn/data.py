@@ -12,6 +12,8 @@ import random
 from collections.abc import Sequence
 from typing import TypeVar
 
+from . import checks
+
 __all__ = [
     "DATASETS",
     "make_blobs",
@@ -28,11 +30,21 @@ T = TypeVar("T")
 L = TypeVar("L")
 
 
-def _check(n_samples: int, noise: float) -> None:
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive whole number, got {n_samples!r}")
-    if not noise >= 0:
-        raise ValueError(f"noise must be zero or positive, got {noise!r}")
+def _size(name: str, x: object, at_least: int = 1) -> int:
+    """`checks.whole`, but every wrong count is a ValueError, as scikit-learn's makers raise.
+
+    A maker's sizes are one kind of mistake to a caller (``except ValueError``),
+    whether 0 or 2.5 was passed; the message is checks' own.
+    """
+    try:
+        return checks.whole(name, x, at_least=at_least)
+    except TypeError as error:
+        raise ValueError(str(error)) from None
+
+
+def _checked(n_samples: int, noise: float) -> tuple[int, float]:
+    """The sample count (a whole number >= 1) and noise (a finite number >= 0), checked."""
+    return _size("n_samples", n_samples), checks.non_negative("noise", noise)
 
 
 def _split_count(n_samples: int, parts: int) -> list[int]:
@@ -63,7 +75,7 @@ def make_moons(
     n_samples: int = 100, noise: float = 0.1, seed: int | None = None
 ) -> tuple[Features, Labels]:
     """Two interleaving half circles (class 0 on top, class 1 below), as scikit-learn's."""
-    _check(n_samples, noise)
+    n_samples, noise = _checked(n_samples, noise)
     n_outer, n_inner = _split_count(n_samples, 2)
     points = [(math.cos(t), math.sin(t)) for t in _spaced(n_outer, math.pi)]
     points += [(1 - math.cos(t), 0.5 - math.sin(t)) for t in _spaced(n_inner, math.pi)]
@@ -75,7 +87,8 @@ def make_circles(
     n_samples: int = 100, noise: float = 0.05, seed: int | None = None, factor: float = 0.5
 ) -> tuple[Features, Labels]:
     """A circle of radius 1 (class 0) around one of radius `factor` (class 1)."""
-    _check(n_samples, noise)
+    n_samples, noise = _checked(n_samples, noise)
+    factor = checks.real("factor", factor)
     if not 0 < factor < 1:
         raise ValueError(f"factor must be between 0 and 1, got {factor!r}")
     n_outer, n_inner = _split_count(n_samples, 2)
@@ -94,7 +107,7 @@ def make_xor(
 
     No single line separates the classes: the perceptron's classic failure.
     """
-    _check(n_samples, noise)
+    n_samples, noise = _checked(n_samples, noise)
     rng = random.Random(seed)
     points = [(rng.uniform(-1, 1), rng.uniform(-1, 1)) for _ in range(n_samples)]
     labels = [int((x > 0) != (y > 0)) for x, y in points]
@@ -105,9 +118,8 @@ def make_spiral(
     n_samples: int = 150, noise: float = 0.2, seed: int | None = None, n_classes: int = 3
 ) -> tuple[Features, Labels]:
     """`n_classes` interleaved spiral arms (the CS231n spiral); noise jitters the angle."""
-    _check(n_samples, noise)
-    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 2:
-        raise ValueError(f"n_classes must be a whole number of at least 2, got {n_classes!r}")
+    n_samples, noise = _checked(n_samples, noise)
+    n_classes = _size("n_classes", n_classes, at_least=2)
     rng = random.Random(seed)
     points: list[tuple[float, float]] = []
     labels: Labels = []
@@ -130,7 +142,7 @@ def make_blobs(
     `centers` is a list of (x, y) centres, or a count placed evenly on a circle
     of radius 2.
     """
-    _check(n_samples, noise)
+    n_samples, noise = _checked(n_samples, noise)
     if isinstance(centers, int):
         if isinstance(centers, bool) or centers < 1:
             raise ValueError(f"centers must be a positive count or a list, got {centers!r}")

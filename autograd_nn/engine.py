@@ -15,12 +15,12 @@ garbage. Each such choice is one short, commented piece of code.
 from __future__ import annotations
 
 import gc
-import numbers
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Union
 
+from .checks import is_number
 from .ops import LEAF, LEAKY_RELU_SLOPE, OPS, Op, op_named
 
 __all__ = [
@@ -74,7 +74,7 @@ def collector_paused() -> Iterator[None]:
 def _as_float(data: object) -> float:
     if type(data) is float:
         return data
-    if isinstance(data, bool) or not isinstance(data, numbers.Real):
+    if not is_number(data):
         raise TypeError(
             f"Value needs a real number, got {type(data).__name__}: {data!r}"
         )
@@ -85,6 +85,31 @@ def _as_float(data: object) -> float:
             "Value needs a number that fits a float (at most about 1.8e308); "
             f"this {type(data).__name__} is too large"
         ) from None
+
+
+def _method(op: Op, doc: str) -> Callable[[Value], Value]:
+    """`Value`'s method for the one-input `op`, e.g. ``x.tanh()``."""
+
+    def method(self: Value) -> Value:
+        return _unary(op, self)
+
+    method.__name__ = method.__qualname__ = op.name
+    method.__doc__ = doc
+    return method
+
+
+def _operator(op: Op) -> tuple[Callable[[Value, Operand], Value], Callable[[Value, Number], Value]]:
+    """`Value`'s operator for the two-input `op` and its reflected form (``2 * x``)."""
+
+    def forward(self: Value, other: Operand) -> Value:
+        return _binary(op, self, other)
+
+    def reflected(self: Value, other: Number) -> Value:
+        return _binary(op, Value(other), self)
+
+    forward.__doc__ = f"self {op.symbol} other"
+    reflected.__doc__ = f"other {op.symbol} self, for a plain number on the left"
+    return forward, reflected
 
 
 class Value:
@@ -142,75 +167,24 @@ class Value:
         return _make(op, inputs)
 
     # The operators and methods below are `apply` with the arity check and the
-    # op lookup done once, here: they are the hot path of every forward pass.
+    # op lookup done once, when the class is made: they are the hot path of
+    # every forward pass. Each is one line naming its table entry.
 
-    def __add__(self, other: Operand) -> Value:
-        return _binary(_ADD, self, other)
-
-    def __radd__(self, other: Number) -> Value:
-        return _binary(_ADD, Value(other), self)
-
-    def __sub__(self, other: Operand) -> Value:
-        return _binary(_SUB, self, other)
-
-    def __rsub__(self, other: Number) -> Value:
-        return _binary(_SUB, Value(other), self)
-
-    def __mul__(self, other: Operand) -> Value:
-        return _binary(_MUL, self, other)
-
-    def __rmul__(self, other: Number) -> Value:
-        return _binary(_MUL, Value(other), self)
-
-    def __truediv__(self, other: Operand) -> Value:
-        return _binary(_DIV, self, other)
-
-    def __rtruediv__(self, other: Number) -> Value:
-        return _binary(_DIV, Value(other), self)
-
-    def __pow__(self, exponent: Operand) -> Value:
-        return _binary(_POW, self, exponent)
-
-    def __rpow__(self, base: Number) -> Value:
-        return _binary(_POW, Value(base), self)
-
-    def __neg__(self) -> Value:
-        return _unary(_NEG, self)
-
-    def __abs__(self) -> Value:
-        return _unary(_ABS, self)
-
-    def exp(self) -> Value:
-        """e to the power of this value."""
-        return _unary(_EXP, self)
-
-    def log(self) -> Value:
-        """Natural logarithm (needs a positive input)."""
-        return _unary(_LOG, self)
-
-    def sqrt(self) -> Value:
-        """Square root (needs a non-negative input)."""
-        return _unary(_SQRT, self)
-
-    def sin(self) -> Value:
-        """Sine, in radians."""
-        return _unary(_SIN, self)
-
-    def cos(self) -> Value:
-        """Cosine, in radians."""
-        return _unary(_COS, self)
-
-    def tanh(self) -> Value:
-        """Hyperbolic tangent."""
-        return _unary(_TANH, self)
-
-    def sigmoid(self) -> Value:
-        """Logistic sigmoid 1 / (1 + e^-x), computed without overflow."""
-        return _unary(_SIGMOID, self)
-
-    def relu(self) -> Value:
-        """max(x, 0); its derivative at 0 is taken as 0, as PyTorch does."""
-        return _unary(_RELU, self)
+    __add__, __radd__ = _operator(OPS["+"])
+    __sub__, __rsub__ = _operator(OPS["-"])
+    __mul__, __rmul__ = _operator(OPS["*"])
+    __truediv__, __rtruediv__ = _operator(OPS["/"])
+    __pow__, __rpow__ = _operator(OPS["**"])
+    __neg__ = _method(OPS["neg"], "-x")
+    __abs__ = _method(OPS["abs"], "|x|; its derivative at 0 is taken as 0, as PyTorch does.")
+    exp = _method(OPS["exp"], "e to the power of this value.")
+    log = _method(OPS["log"], "Natural logarithm (needs a positive input).")
+    sqrt = _method(OPS["sqrt"], "Square root (needs a non-negative input).")
+    sin = _method(OPS["sin"], "Sine, in radians.")
+    cos = _method(OPS["cos"], "Cosine, in radians.")
+    tanh = _method(OPS["tanh"], "Hyperbolic tangent.")
+    sigmoid = _method(OPS["sigmoid"], "Logistic sigmoid 1 / (1 + e^-x), computed without overflow.")
+    relu = _method(OPS["relu"], "max(x, 0); its derivative at 0 is taken as 0, as PyTorch does.")
 
     def leaky_relu(self, negative_slope: float = LEAKY_RELU_SLOPE) -> Value:
         """x for x > 0, else negative_slope * x (the slope is a constant input)."""
@@ -352,7 +326,4 @@ _INPUTS_PLACED = Value(0.0, "marker of topological_sort")
 _SORTING = threading.Lock()
 
 
-_ADD, _SUB, _MUL, _DIV, _POW = OPS["+"], OPS["-"], OPS["*"], OPS["/"], OPS["**"]
-_NEG, _ABS, _EXP, _LOG, _SQRT = OPS["neg"], OPS["abs"], OPS["exp"], OPS["log"], OPS["sqrt"]
-_SIN, _COS, _TANH, _SIGMOID = OPS["sin"], OPS["cos"], OPS["tanh"], OPS["sigmoid"]
-_RELU, _LEAKY_RELU, _SUM = OPS["relu"], OPS["leaky_relu"], OPS["sum"]
+_LEAKY_RELU, _SUM = OPS["leaky_relu"], OPS["sum"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from . import checks
 from .engine import Value
 
 __all__ = ["GradcheckError", "analytic_grad", "gradcheck", "numerical_grad"]
@@ -33,11 +34,15 @@ def _evaluate(f: Function, xs: Sequence[float]) -> tuple[list[Value], Value]:
     return inputs, out
 
 
+def _point(xs: Sequence[float]) -> list[float]:
+    """The inputs as floats, each checked to be a finite number."""
+    return [checks.real(f"xs[{i}]", x) for i, x in enumerate(xs)]
+
+
 def numerical_grad(f: Function, xs: Sequence[float], eps: float = 1e-6) -> list[float]:
     """Central differences (f(x + eps) - f(x - eps)) / (2 eps), one input at a time."""
-    if eps <= 0:
-        raise ValueError(f"eps must be positive, got {eps}")
-    point = [float(x) for x in xs]
+    eps = checks.positive("eps", eps)
+    point = _point(xs)
     grads = []
     for i, x in enumerate(point):
         shifted = list(point)
@@ -73,6 +78,8 @@ def gradcheck(
 
     Otherwise raises `GradcheckError` with a table of each failing input.
     """
+    atol = checks.non_negative("atol", atol)
+    rtol = checks.non_negative("rtol", rtol)
     analytic = analytic_grad(f, xs)
     numeric = numerical_grad(f, xs, eps)
     failures = [

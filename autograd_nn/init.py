@@ -1,175 +1,32 @@
-"""Weight initialisation schemes: where a network's weights start.
+"""Weight initialisation schemes, at their documented place ``autograd_nn.init``.
 
-All weights equal would make every neuron of a layer respond, and learn, the
-same way; random weights break that symmetry. Their scale matters too: too
-large and tanh/sigmoid neurons saturate (their gradients vanish), too small
-and the signal dies out layer by layer. The lectures' schemes scale a random
-draw by the layer's size:
-
-- Glorot (Xavier): std sqrt(2 / (fan_in + fan_out)); derived for linear
-  activations, good for tanh and sigmoid.
-- He: std sqrt(2 / fan_in); for ReLU, which zeroes half of its inputs.
-
-The uniform variants draw from U(-bound, bound) with bound = sqrt(3) * std,
-which has the same standard deviation. They equal PyTorch's
-``xavier_normal_``/``xavier_uniform_`` with ``gain=1`` and
-``kaiming_normal_``/``kaiming_uniform_`` with ``nonlinearity="relu"``.
-
-An initialiser is a function ``(fan_in, fan_out, rng) -> float`` making one
-draw from the `random.Random` it is given (never the global random state):
-
-    >>> import random
-    >>> w = he_normal(fan_in=2, fan_out=16, rng=random.Random(0))
-
-`normal(std)` and `uniform(a)` take their parameter and return such a
-function. Layers pick a default from their activation: `he_normal` for relu
-and leaky_relu, `glorot_normal` for tanh, sigmoid and linear.
+The schemes live in `autograd_nn.nn.init` (as PyTorch's ``torch.nn.init``);
+the default scheme per activation is part of each activation's record in
+`autograd_nn.nn.activations`. This module re-exports both, so
+``from autograd_nn import init; init.he_normal`` and
+``init.for_activation("relu")`` work as before.
 """
 
 from __future__ import annotations
 
-import math
-import random
-from collections.abc import Callable
+from .nn.activations import DEFAULT_FOR_ACTIVATION, for_activation
+from .nn.init import (
+    INITIALISERS,
+    Initialiser,
+    get,
+    glorot_normal,
+    glorot_std,
+    glorot_uniform,
+    he_normal,
+    he_std,
+    he_uniform,
+    normal,
+    uniform,
+    zeros,
+)
 
 __all__ = [
-    "DEFAULT_FOR_ACTIVATION",
-    "INITIALISERS",
-    "Initialiser",
-    "for_activation",
-    "get",
-    "glorot_normal",
-    "glorot_std",
-    "glorot_uniform",
-    "he_normal",
-    "he_std",
-    "he_uniform",
-    "normal",
-    "uniform",
-    "zeros",
+    "DEFAULT_FOR_ACTIVATION", "INITIALISERS", "Initialiser", "for_activation", "get",
+    "glorot_normal", "glorot_std", "glorot_uniform", "he_normal", "he_std", "he_uniform",
+    "normal", "uniform", "zeros",
 ]
-
-Initialiser = Callable[[int, int, random.Random], float]
-"""One draw of a weight: ``(fan_in, fan_out, rng) -> float``."""
-
-
-def glorot_std(fan_in: int, fan_out: int) -> float:
-    """Glorot's standard deviation, sqrt(2 / (fan_in + fan_out))."""
-    return math.sqrt(2.0 / (fan_in + fan_out))
-
-
-def he_std(fan_in: int) -> float:
-    """He's standard deviation, sqrt(2 / fan_in)."""
-    return math.sqrt(2.0 / fan_in)
-
-
-def zeros(fan_in: int, fan_out: int, rng: random.Random) -> float:
-    """Always 0: no symmetry breaking (every neuron of a layer stays identical)."""
-    return 0.0
-
-
-def glorot_normal(fan_in: int, fan_out: int, rng: random.Random) -> float:
-    """N(0, 2 / (fan_in + fan_out)): Glorot and Bengio (2010)."""
-    return rng.gauss(0.0, glorot_std(fan_in, fan_out))
-
-
-def glorot_uniform(fan_in: int, fan_out: int, rng: random.Random) -> float:
-    """U(-b, b) with b = sqrt(6 / (fan_in + fan_out)): Glorot's std, uniformly."""
-    bound = math.sqrt(6.0 / (fan_in + fan_out))
-    return rng.uniform(-bound, bound)
-
-
-def he_normal(fan_in: int, fan_out: int, rng: random.Random) -> float:
-    """N(0, 2 / fan_in): He et al. (2015), for ReLU layers."""
-    return rng.gauss(0.0, he_std(fan_in))
-
-
-def he_uniform(fan_in: int, fan_out: int, rng: random.Random) -> float:
-    """U(-b, b) with b = sqrt(6 / fan_in): He's std, uniformly."""
-    bound = math.sqrt(6.0 / fan_in)
-    return rng.uniform(-bound, bound)
-
-
-def _positive(name: str, x: float) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        raise TypeError(f"{name} must be a number, got {type(x).__name__}: {x!r}")
-    if not (math.isfinite(x) and x > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {x!r}")
-    return float(x)
-
-
-def normal(std: float = 1.0) -> Initialiser:
-    """An initialiser drawing from N(0, std^2), whatever the layer's size."""
-    std = _positive("std", std)
-
-    def draw(fan_in: int, fan_out: int, rng: random.Random) -> float:
-        return rng.gauss(0.0, std)
-
-    draw.__name__ = draw.__qualname__ = f"normal(std={std!r})"
-    return draw
-
-
-def uniform(a: float = 1.0) -> Initialiser:
-    """An initialiser drawing from U(-a, a), whatever the layer's size."""
-    a = _positive("a", a)
-
-    def draw(fan_in: int, fan_out: int, rng: random.Random) -> float:
-        return rng.uniform(-a, a)
-
-    draw.__name__ = draw.__qualname__ = f"uniform(a={a!r})"
-    return draw
-
-
-INITIALISERS: dict[str, Initialiser] = {
-    "zeros": zeros,
-    "normal": normal(1.0),
-    "uniform": uniform(1.0),
-    "glorot_uniform": glorot_uniform,
-    "glorot_normal": glorot_normal,
-    "he_uniform": he_uniform,
-    "he_normal": he_normal,
-}
-"""Every scheme by name; "normal" is N(0, 1) and "uniform" is U(-1, 1)."""
-
-_FACTORIES: tuple[object, ...] = (normal, uniform)
-
-DEFAULT_FOR_ACTIVATION: dict[str, str] = {
-    "relu": "he_normal",
-    "leaky_relu": "he_normal",
-    "tanh": "glorot_normal",
-    "sigmoid": "glorot_normal",
-    "linear": "glorot_normal",
-}
-"""The scheme a layer uses when it is given none, by its activation."""
-
-
-def get(init: str | Initialiser) -> Initialiser:
-    """The initialiser called `init`, or `init` itself if it is already a function."""
-    if isinstance(init, str):
-        try:
-            return INITIALISERS[init]
-        except KeyError:
-            raise ValueError(
-                f"unknown initialiser {init!r}; known: {', '.join(INITIALISERS)}"
-            ) from None
-    if init in _FACTORIES:
-        name = getattr(init, "__name__", "")
-        raise TypeError(
-            f"init.{name} takes its parameter first: pass init.{name}(...) or the name {name!r}"
-        )
-    if callable(init):
-        return init
-    raise TypeError(
-        f"init must be a name ({', '.join(INITIALISERS)}) or a function "
-        f"(fan_in, fan_out, rng) -> float, got {type(init).__name__}: {init!r}"
-    )
-
-
-def for_activation(activation: str) -> Initialiser:
-    """The default initialiser for a layer with this activation."""
-    try:
-        return INITIALISERS[DEFAULT_FOR_ACTIVATION[activation]]
-    except KeyError:
-        raise ValueError(
-            f"unknown activation {activation!r}; known: {', '.join(DEFAULT_FOR_ACTIVATION)}"
-        ) from None

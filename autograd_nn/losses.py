@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
-from .engine import Value, sum_values
+from . import checks
+from .engine import Value, mean_values, sum_values
 
 __all__ = [
     "LOG_FLOOR",
+    "LOSSES",
+    "LossFunction",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
@@ -34,6 +38,9 @@ __all__ = [
 Scalar = Value | float
 """A prediction or target: a Value of the graph, or a plain number (a constant)."""
 
+LossFunction = Callable[[Sequence[Any], Sequence[Any]], Value]
+"""A loss: (predictions, targets) -> the mean loss as one Value, as each loss here is."""
+
 LOG_FLOOR = -100.0
 """binary_cross_entropy's logs are clamped here, as PyTorch does, so p = 0 or 1 stays finite."""
 
@@ -42,7 +49,7 @@ def _scalar(loss: str, what: str, index: int, item: object) -> Scalar:
     """`item` as a Value or a float, or a `TypeError` naming the loss and position."""
     if isinstance(item, Value):
         return item
-    if isinstance(item, bool) or not isinstance(item, numbers.Real):
+    if not checks.is_number(item):
         raise TypeError(
             f"{loss}: {what}[{index}] must be a Value or a real number, "
             f"got {type(item).__name__}: {item!r}"
@@ -98,15 +105,10 @@ def _as_value(x: Scalar) -> Value:
     return x if isinstance(x, Value) else Value(x)
 
 
-def _mean(terms: Sequence[Value]) -> Value:
-    """The mean of the per-sample losses: one sum node divided by the count."""
-    return sum_values(terms) / len(terms)
-
-
 def mse_loss(predictions: Sequence[Scalar], targets: Sequence[Scalar]) -> Value:
     """Mean squared error, mean of (ŷ − y)²: `torch.nn.functional.mse_loss`."""
     ys_hat, ys = _pairs("mse_loss", predictions, targets)
-    return _mean([(_as_value(y_hat) - y) ** 2 for y_hat, y in zip(ys_hat, ys)])
+    return mean_values([(_as_value(y_hat) - y) ** 2 for y_hat, y in zip(ys_hat, ys)])
 
 
 def mae_loss(predictions: Sequence[Scalar], targets: Sequence[Scalar]) -> Value:
@@ -115,7 +117,7 @@ def mae_loss(predictions: Sequence[Scalar], targets: Sequence[Scalar]) -> Value:
     Its gradient is ±1/n wherever ŷ ≠ y (0 where they are equal, as in PyTorch).
     """
     ys_hat, ys = _pairs("mae_loss", predictions, targets)
-    return _mean([abs(_as_value(y_hat) - y) for y_hat, y in zip(ys_hat, ys)])
+    return mean_values([abs(_as_value(y_hat) - y) for y_hat, y in zip(ys_hat, ys)])
 
 
 def huber_loss(
@@ -126,16 +128,13 @@ def huber_loss(
     Per sample, with z = |ŷ − y|: ½z² if z < delta, else delta·(z − ½delta),
     as the lectures define it and as `torch.nn.functional.huber_loss` computes it.
     """
-    if isinstance(delta, bool) or not isinstance(delta, numbers.Real):
-        raise TypeError(f"huber_loss: delta must be a real number, got {type(delta).__name__}")
-    if not delta > 0:
-        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    delta = checks.positive("huber_loss: delta", delta)
     ys_hat, ys = _pairs("huber_loss", predictions, targets)
     terms = []
     for y_hat, y in zip(ys_hat, ys):
         z = abs(_as_value(y_hat) - y)
         terms.append(0.5 * z * z if z.data < delta else delta * (z - 0.5 * delta))
-    return _mean(terms)
+    return mean_values(terms)
 
 
 def _clamped_log(x: Value) -> Value:
@@ -171,7 +170,7 @@ def binary_cross_entropy(predictions: Sequence[Scalar], targets: Sequence[Scalar
     terms = []
     for p, y in zip(map(_as_value, ps), ys):
         terms.append(-(y * _clamped_log(p) + (1 - y) * _clamped_log(1 - p)))
-    return _mean(terms)
+    return mean_values(terms)
 
 
 def binary_cross_entropy_with_logits(
@@ -194,14 +193,14 @@ def binary_cross_entropy_with_logits(
             terms.append((1 - y) * x + (1 + (-x).exp()).log())
         else:
             terms.append((1 + x.exp()).log() - y * x)
-    return _mean(terms)
+    return mean_values(terms)
 
 
 def _class_index(index: int, target: object, n_classes: int) -> int:
     loss = "cross_entropy"
     if isinstance(target, Value):
         target = target.data
-    if isinstance(target, bool) or not isinstance(target, numbers.Real):
+    if not checks.is_number(target):
         raise TypeError(
             f"{loss}: targets[{index}] must be a class index (int), "
             f"got {type(target).__name__}: {target!r}"
@@ -215,6 +214,25 @@ def _class_index(index: int, target: object, n_classes: int) -> int:
             f"in range(0, {n_classes})"
         )
     return int(number)
+
+
+def _class_scores(index: int, row: object, n_classes: int) -> list[Value]:
+    """Sample `index`'s class scores as Values; `n_classes` of them unless it is -1."""
+    loss = "cross_entropy"
+    if isinstance(row, (Value, numbers.Real, str, bytes)) or not isinstance(row, Iterable):
+        raise TypeError(
+            f"{loss}: predictions[{index}] must be a list of class scores, "
+            f"got {type(row).__name__}"
+        )
+    scores = [_as_value(_scalar(loss, f"predictions[{index}]", j, s)) for j, s in enumerate(row)]
+    if not scores:
+        raise ValueError(f"{loss}: predictions[{index}] has no class scores")
+    if n_classes != -1 and len(scores) != n_classes:
+        raise ValueError(
+            f"{loss}: predictions[{index}] has {len(scores)} class scores "
+            f"but predictions[0] has {n_classes}"
+        )
+    return scores
 
 
 def cross_entropy(
@@ -243,29 +261,14 @@ def cross_entropy(
     terms = []
     n_classes = -1
     for index, (row, label) in enumerate(zip(rows, labels)):
-        if isinstance(row, (Value, numbers.Real, str, bytes)) or not isinstance(row, Iterable):
-            raise TypeError(
-                f"{loss}: predictions[{index}] must be a list of class scores, "
-                f"got {type(row).__name__}"
-            )
-        scores = [
-            _as_value(_scalar(loss, f"predictions[{index}]", j, s)) for j, s in enumerate(row)
-        ]
-        if not scores:
-            raise ValueError(f"{loss}: predictions[{index}] has no class scores")
-        if n_classes == -1:
-            n_classes = len(scores)
-        if len(scores) != n_classes:
-            raise ValueError(
-                f"{loss}: predictions[{index}] has {len(scores)} class scores "
-                f"but predictions[0] has {n_classes}"
-            )
+        scores = _class_scores(index, row, n_classes)
+        n_classes = len(scores)
         target = _class_index(index, label, n_classes)
         largest = max(s.data for s in scores)
         shifted = [s - largest for s in scores]
         log_sum_exp = sum_values(s.exp() for s in shifted).log()
         terms.append(log_sum_exp - shifted[target])
-    return _mean(terms)
+    return mean_values(terms)
 
 
 def hinge_loss(predictions: Sequence[Scalar], targets: Sequence[Scalar]) -> Value:
@@ -284,7 +287,7 @@ def hinge_loss(predictions: Sequence[Scalar], targets: Sequence[Scalar]) -> Valu
                 f"{loss}: targets[{index}] = {_data(y)!r} is not a label -1 or 1 "
                 "(turn 0/1 labels into -1/1 with 2*y - 1)"
             )
-    return _mean([(1 - y * _as_value(s)).relu() for s, y in zip(ss, ys)])
+    return mean_values([(1 - y * _as_value(s)).relu() for s, y in zip(ss, ys)])
 
 
 def l2_penalty(parameters: Iterable[Value], alpha: float = 1e-4) -> Value:
@@ -295,10 +298,7 @@ def l2_penalty(parameters: Iterable[Value], alpha: float = 1e-4) -> Value:
     `weight_decay = 2 * alpha` adds instead.
     """
     loss = "l2_penalty"
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
-        raise TypeError(f"{loss}: alpha must be a real number, got {type(alpha).__name__}")
-    if not alpha >= 0:
-        raise ValueError(f"{loss}: alpha must be non-negative, got {alpha}")
+    alpha = checks.non_negative(f"{loss}: alpha", alpha)
     if isinstance(parameters, Value) or not isinstance(parameters, Iterable):
         raise TypeError(
             f"{loss}: parameters must be an iterable of Values (e.g. model.parameters()), "
@@ -313,3 +313,14 @@ def l2_penalty(parameters: Iterable[Value], alpha: float = 1e-4) -> Value:
                 f"{loss}: parameters[{index}] must be a Value, got {type(p).__name__}: {p!r}"
             )
     return alpha * sum_values(p * p for p in params)
+
+
+LOSSES: dict[str, LossFunction] = {
+    "bce_with_logits": binary_cross_entropy_with_logits,
+    "cross_entropy": cross_entropy,
+    "hinge": hinge_loss,
+    "mse": mse_loss,
+    "mae": mae_loss,
+    "huber": huber_loss,
+}
+"""The losses `fit` knows by name (besides "auto", which picks one for the model)."""

@@ -20,6 +20,8 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .checks import UnknownNameError
+
 __all__ = ["FUNCTIONS", "LEAF", "LEAKY_RELU_SLOPE", "OPS", "UNARY_FUNCTIONS", "Op", "op_named"]
 
 LEAKY_RELU_SLOPE = 0.01
@@ -205,8 +207,9 @@ FUNCTIONS: tuple[str, ...] = tuple(
 
 
 def op_named(name: str) -> Op:
-    """The table's op called `name`; a `KeyError` lists the known names."""
+    """The table's op called `name`; an `UnknownNameError` (a KeyError and a
+    ValueError) lists the known names."""
     try:
         return OPS[name]
     except KeyError:
-        raise KeyError(f"no op named {name!r}; known ops: {', '.join(OPS)}") from None
+        raise UnknownNameError(f"no op named {name!r}; known ops: {', '.join(OPS)}") from None

@@ -14,49 +14,39 @@ the output is above 0) trained with `binary_cross_entropy_with_logits`; with
 several outputs, a multi-class classifier trained with `cross_entropy`.
 `loss="hinge"` trains the single output as micrograd's max-margin demo does;
 `loss="mse"` treats the targets as numbers to regress (no accuracy).
+
+`fit` reads its options from `losses.LOSSES` and `optim.OPTIMIZERS` (both
+also importable from here, as before).
 """
 
 from __future__ import annotations
 
-import gc
 import json
 import math
-import numbers
 import random
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from . import losses
-from .engine import Value, no_grad
+from . import checks, losses
+from .engine import Value, collector_paused, no_grad
+from .losses import LOSSES, LossFunction
 from .nn import Module
-from .optim import SGD, Adagrad, Adam, NAdam, Optimizer, RMSprop
+from .optim import OPTIMIZERS, Optimizer
 
-__all__ = ["LOSSES", "OPTIMIZERS", "History", "accuracy", "fit", "predict"]
+__all__ = [
+    "LOSSES",
+    "OPTIMIZERS",
+    "History",
+    "accuracy",
+    "fit",
+    "layer_grad_norms",
+    "predict",
+]
 
 Target = float | int
-LossFunction = Callable[[Sequence[Any], Sequence[Any]], Value]
-
-LOSSES: dict[str, LossFunction] = {
-    "bce_with_logits": losses.binary_cross_entropy_with_logits,
-    "cross_entropy": losses.cross_entropy,
-    "hinge": losses.hinge_loss,
-    "mse": losses.mse_loss,
-    "mae": losses.mae_loss,
-    "huber": losses.huber_loss,
-}
-"""Losses `fit` knows by name."""
-
-OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
-    "sgd": SGD,
-    "adagrad": Adagrad,
-    "rmsprop": RMSprop,
-    "adam": Adam,
-    "nadam": NAdam,
-}
-"""Optimisers `fit` can build by name."""
+Samples = Sequence[Sequence[float]]
 
 _CLASSIFYING = {"bce_with_logits", "cross_entropy", "hinge"}
 
@@ -87,72 +77,27 @@ class History:
         return json.dumps(asdict(self))
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Keep the cycle collector from rescanning a growing graph; graphs have no cycles."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+def layer_grad_norms(model: Module) -> list[float]:
+    """The L2 norm of each layer's parameter gradients, input side first.
+
+    A layer is one of the model's direct members (`children()`: an MLP's
+    layers, a Sequential's modules, a BatchNorm's scale and shift included);
+    a model without members is one layer. This is what `History.grad_norms`
+    records each epoch and what `plot_gradient_norms` draws for a model.
+    """
+    groups = model.children() or [model]
+    return [math.sqrt(math.fsum(p.grad * p.grad for p in m.parameters())) for m in groups]
 
 
-def _resolve_loss(loss: str | LossFunction, n_outputs: int) -> tuple[LossFunction, str]:
-    if callable(loss):
-        return loss, getattr(loss, "__name__", "custom")
-    if loss == "auto":
-        loss = "bce_with_logits" if n_outputs == 1 else "cross_entropy"
-    if loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; known: auto, {', '.join(LOSSES)}")
-    return LOSSES[loss], loss
+# Predictions ------------------------------------------------------------------------
 
 
-def _check_auto_labels(loss_name: str, n_outputs: int, y: Sequence[Target], what: str) -> None:
-    """Labels that do not suit the loss "auto" chose: say why it chose it, and the way out."""
-    if n_outputs == 1:
-        model, labels = "one output is a binary classifier", "lie in [0, 1]"
-    else:
-        model = f"{n_outputs} outputs is a {n_outputs}-class classifier"
-        labels = f"are the whole numbers 0 to {n_outputs - 1}"
-    for i, t in enumerate(y):
-        if isinstance(t, bool) or not isinstance(t, numbers.Real):
-            continue  # the loss itself names what is wrong with a label that is no number
-        if (n_outputs == 1 and not 0.0 <= t <= 1.0) or (
-            n_outputs > 1 and t not in range(n_outputs)
-        ):
-            raise ValueError(
-                f"fit: with loss='auto' a model with {model} (loss {loss_name}), whose "
-                f"labels {labels}, but {what}[{i}] is {t!r}; for regression pass "
-                "loss='mse', for k classes give the model k outputs"
-            )
-
-
-def _resolve_optimizer(optimizer: str | Optimizer, model: Module, lr: float | None) -> Optimizer:
-    if isinstance(optimizer, Optimizer):
-        if lr is not None:
-            raise ValueError("pass lr to the optimizer you built, not to fit")
-        return optimizer
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r}; known: {', '.join(OPTIMIZERS)}")
-    cls = OPTIMIZERS[optimizer]
-    rate = lr if lr is not None else (0.1 if cls is SGD else 0.02)
-    return cls(model.parameters(), lr=rate)
-
-
-def _outputs(model: Module, batch: Sequence[Sequence[float]]) -> list[Any]:
+def _outputs(model: Module, batch: Samples) -> list[Any]:
     results = model([list(x) for x in batch])
     return list(results)
 
 
-def _targets(y: Sequence[Target], loss_name: str) -> list[Any]:
-    if loss_name == "hinge":
-        return [2.0 * t - 1.0 if t in (0, 1) else float(t) for t in y]
-    return list(y)
-
-
-def predict(model: Module, X: Sequence[Sequence[float]]) -> list[int]:
+def predict(model: Module, X: Samples) -> list[int]:
     """Class predictions without recording a graph: logit > 0, or the arg-max."""
     with no_grad():
         outputs = _outputs(model, X)
@@ -166,25 +111,185 @@ def _predicted_class(output: Any) -> int:
     return max(range(len(scores)), key=scores.__getitem__)
 
 
-def accuracy(model: Module, X: Sequence[Sequence[float]], y: Sequence[Target]) -> float:
+def accuracy(model: Module, X: Samples, y: Sequence[Target]) -> float:
     """Fraction of samples whose predicted class equals the label (-1 counts as 0)."""
     predicted = predict(model, X)
     return sum(p == max(int(t), 0) for p, t in zip(predicted, y)) / len(y)
 
 
-def _check_data(X: Sequence[Sequence[float]], y: Sequence[Target], what: str) -> None:
+# Choices made before the first epoch --------------------------------------------------
+
+
+def _check_data(X: Samples, y: Sequence[Target], what: str) -> None:
     if len(X) != len(y):
         raise ValueError(f"{what}: {len(X)} samples but {len(y)} labels")
     if not X:
         raise ValueError(f"{what}: no samples")
 
 
-def _layer_grad_norms(model: Module) -> list[float]:
-    groups = model.children() or [model]
-    return [math.sqrt(sum(p.grad * p.grad for p in m.parameters())) for m in groups]
+def _check_arguments(
+    X: Samples,
+    y: Sequence[Target],
+    X_test: Samples | None,
+    y_test: Sequence[Target] | None,
+    epochs: int,
+    batch_size: int | None,
+    l2: float,
+) -> int:
+    """Refuse bad data or settings before anything runs; the batch size to use."""
+    _check_data(X, y, "training set")
+    if X_test is not None or y_test is not None:
+        if X_test is None or y_test is None:
+            raise ValueError("give both X_test and y_test, or neither")
+        _check_data(X_test, y_test, "test set")
+    checks.whole("epochs", epochs, at_least=0)
+    checks.non_negative("l2", l2)
+    return len(X) if batch_size is None else checks.whole("batch_size", batch_size)
+
+
+def _count_outputs(model: Module, sample: Sequence[float]) -> int:
+    """How many outputs the model gives, from one sample, without changing its state."""
+    model.eval()  # counting outputs must not touch BatchNorm's statistics or Dropout's draws
+    with no_grad():
+        first = model(list(sample))
+    return 1 if isinstance(first, Value) else len(first)
+
+
+def _resolve_loss(loss: str | LossFunction, n_outputs: int) -> tuple[LossFunction, str]:
+    """The loss function and its name; "auto" picks one for the number of outputs."""
+    if callable(loss):
+        return loss, getattr(loss, "__name__", "custom")
+    if loss == "auto":
+        loss = "bce_with_logits" if n_outputs == 1 else "cross_entropy"
+    checks.one_of("loss", loss, ["auto", *LOSSES])
+    return LOSSES[loss], loss
+
+
+def _check_auto_labels(loss_name: str, n_outputs: int, y: Sequence[Target], what: str) -> None:
+    """Labels that do not suit the loss "auto" chose: say why it chose it, and the way out."""
+    if n_outputs == 1:
+        model, labels = "one output is a binary classifier", "lie in [0, 1]"
+    else:
+        model = f"{n_outputs} outputs is a {n_outputs}-class classifier"
+        labels = f"are the whole numbers 0 to {n_outputs - 1}"
+    for i, t in enumerate(y):
+        if not checks.is_number(t):
+            continue  # the loss itself names what is wrong with a label that is no number
+        if (n_outputs == 1 and not 0.0 <= t <= 1.0) or (
+            n_outputs > 1 and t not in range(n_outputs)
+        ):
+            raise ValueError(
+                f"fit: with loss='auto' a model with {model} (loss {loss_name}), whose "
+                f"labels {labels}, but {what}[{i}] is {t!r}; for regression pass "
+                "loss='mse', for k classes give the model k outputs"
+            )
+
+
+def _choose_loss(
+    loss: str | LossFunction,
+    model: Module,
+    X: Samples,
+    y: Sequence[Target],
+    y_test: Sequence[Target] | None,
+) -> tuple[LossFunction, str]:
+    """The loss for this model; with "auto", first check that the labels suit it."""
+    n_outputs = _count_outputs(model, X[0])
+    loss_fn, loss_name = _resolve_loss(loss, n_outputs)
+    if loss == "auto":
+        _check_auto_labels(loss_name, n_outputs, y, "y")
+        if y_test is not None:
+            _check_auto_labels(loss_name, n_outputs, y_test, "y_test")
+    return loss_fn, loss_name
+
+
+def _resolve_optimizer(optimizer: str | Optimizer, model: Module, lr: float | None) -> Optimizer:
+    """The optimiser given, or one built by name over the model's parameters."""
+    if isinstance(optimizer, Optimizer):
+        if lr is not None:
+            raise ValueError("pass lr to the optimizer you built, not to fit")
+        return optimizer
+    cls = OPTIMIZERS[checks.one_of("optimizer", optimizer, OPTIMIZERS)]
+    return cls(model.parameters(), lr=cls.fit_lr if lr is None else lr)
+
+
+def _targets(y: Sequence[Target], loss_name: str) -> list[Any]:
+    """The labels as the loss wants them: hinge takes -1/1 where the data say 0/1."""
+    if loss_name == "hinge":
+        return [2.0 * t - 1.0 if t in (0, 1) else float(t) for t in y]
+    return list(y)
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What one call of `fit` fixed before its first epoch."""
+
+    model: Module
+    X: Samples
+    y: Sequence[Target]
+    X_test: Samples | None
+    y_test: Sequence[Target] | None
+    loss_fn: LossFunction
+    loss_name: str
+    optimizer: Optimizer
+    batch_size: int
+    l2: float
+
+    @property
+    def classifying(self) -> bool:
+        """Whether the loss is a classifier's, so accuracies mean something."""
+        return self.loss_name in _CLASSIFYING
+
+
+# One epoch --------------------------------------------------------------------------
+
+
+def _train_epoch(run: _Run, order: list[int], targets: Sequence[Any], rng: random.Random) -> float:
+    """One pass over the shuffled training set, one optimiser step per batch; its mean loss."""
+    rng.shuffle(order)
+    total = 0.0
+    for start in range(0, len(order), run.batch_size):
+        batch = order[start : start + run.batch_size]
+        with collector_paused():
+            batch_loss = run.loss_fn(
+                _outputs(run.model, [run.X[i] for i in batch]), [targets[i] for i in batch]
+            )
+            if run.l2:
+                batch_loss = batch_loss + losses.l2_penalty(run.model.parameters(), alpha=run.l2)
+            run.optimizer.zero_grad()
+            batch_loss.backward()
+            run.optimizer.step()
+        total += batch_loss.data * len(batch)
+    return total / len(order)
+
+
+def _test_loss(run: _Run, X_test: Samples, targets: Sequence[Any]) -> float:
+    """The loss on the test set, in evaluation mode and without a graph."""
+    run.model.eval()
+    with no_grad():
+        value = run.loss_fn(_outputs(run.model, X_test), targets).data
+    run.model.train()
+    return value
+
+
+def _record_epoch(
+    run: _Run, history: History, train_loss: float, test_targets: Sequence[Any]
+) -> None:
+    """Append the epoch's loss, rate, gradient norms, test loss and accuracies."""
+    history.train_loss.append(train_loss)
+    history.lr.append(run.optimizer.lr)
+    history.grad_norms.append(layer_grad_norms(run.model))
+    if run.X_test is not None:
+        history.test_loss.append(_test_loss(run, run.X_test, test_targets))
+    run.model.eval()
+    if run.classifying:
+        history.train_accuracy.append(accuracy(run.model, run.X, run.y))
+        if run.X_test is not None and run.y_test is not None:
+            history.test_accuracy.append(accuracy(run.model, run.X_test, run.y_test))
+    run.model.train()
 
 
 def _progress(total: int, enabled: bool | None) -> Any:
+    """A tqdm bar over the epochs, or None (default: only when stderr is a terminal)."""
     if enabled is None:
         enabled = sys.stderr.isatty()
     if not enabled:
@@ -194,9 +299,20 @@ def _progress(total: int, enabled: bool | None) -> Any:
     return tqdm(total=total, unit="epoch", leave=True)
 
 
+def _show_progress(bar: Any, history: History) -> None:
+    """Advance the bar by one epoch, showing the latest loss and accuracy."""
+    if bar is None:
+        return
+    bar.update(1)
+    shown = {"loss": f"{history.train_loss[-1]:.4f}"}
+    if history.train_accuracy:
+        shown["acc"] = f"{history.train_accuracy[-1]:.3f}"
+    bar.set_postfix(shown)
+
+
 def fit(
     model: Module,
-    X: Sequence[Sequence[float]],
+    X: Samples,
     y: Sequence[Target],
     *,
     loss: str | LossFunction = "auto",
@@ -204,7 +320,7 @@ def fit(
     lr: float | None = None,
     epochs: int = 100,
     batch_size: int | None = 20,
-    X_test: Sequence[Sequence[float]] | None = None,
+    X_test: Samples | None = None,
     y_test: Sequence[Target] | None = None,
     l2: float = 0.0,
     seed: int | None = None,
@@ -215,88 +331,33 @@ def fit(
 
     - `loss`: "auto" (logistic for one output, cross-entropy for several), a
       name from `LOSSES`, or a function `(predictions, targets) -> Value`.
-    - `optimizer`: a name from `OPTIMIZERS` (built with `lr`, default 0.02;
-      0.1 for SGD) or an optimiser already built over `model.parameters()`.
+    - `optimizer`: a name from `OPTIMIZERS` (built with `lr`, by default the
+      class's `fit_lr`: 0.02, 0.1 for SGD) or an optimiser already built over
+      `model.parameters()`.
     - `batch_size`: samples per step (`None`: the whole set, one step per
       epoch); batches are reshuffled each epoch with `seed`.
     - `l2`: adds `l2_penalty(model.parameters(), alpha=l2)` to each batch's loss.
     - `scheduler`: anything with `.step()`, stepped once per epoch.
     - `progress`: a tqdm bar (default: only when stderr is a terminal).
     """
-    _check_data(X, y, "training set")
-    has_test = X_test is not None or y_test is not None
-    if has_test:
-        if X_test is None or y_test is None:
-            raise ValueError("give both X_test and y_test, or neither")
-        _check_data(X_test, y_test, "test set")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"epochs must be a whole number >= 0, got {epochs!r}")
-    size = len(X) if batch_size is None else batch_size
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise ValueError(f"batch_size must be a positive whole number, got {batch_size!r}")
-    model.eval()  # counting outputs must not touch BatchNorm's statistics or Dropout's draws
-    with no_grad():
-        first = model(list(X[0]))
-    n_outputs = 1 if isinstance(first, Value) else len(first)
-    loss_fn, loss_name = _resolve_loss(loss, n_outputs)
-    if loss == "auto":
-        _check_auto_labels(loss_name, n_outputs, y, "y")
-        if y_test is not None:
-            _check_auto_labels(loss_name, n_outputs, y_test, "y_test")
-    opt = _resolve_optimizer(optimizer, model, lr)
-    classifying = loss_name in _CLASSIFYING
+    size = _check_arguments(X, y, X_test, y_test, epochs, batch_size, l2)
+    loss_fn, loss_name = _choose_loss(loss, model, X, y, y_test)
+    run = _Run(model, X, y, X_test, y_test, loss_fn, loss_name,
+               _resolve_optimizer(optimizer, model, lr), size, l2)
     train_targets = _targets(y, loss_name)
     test_targets = _targets(y_test, loss_name) if y_test is not None else []
     rng = random.Random(seed)
     history = History()
     bar = _progress(epochs, progress)
-
-    def evaluate(X_eval: Sequence[Sequence[float]], targets: Sequence[Any]) -> float:
-        model.eval()
-        with no_grad():
-            value = loss_fn(_outputs(model, X_eval), targets).data
-        model.train()
-        return value
-
     order = list(range(len(X)))
     model.train()
     try:
         for _ in range(epochs):
-            rng.shuffle(order)
-            total = 0.0
-            for start in range(0, len(order), size):
-                batch = order[start : start + size]
-                with _collector_paused():
-                    batch_loss = loss_fn(
-                        _outputs(model, [X[i] for i in batch]), [train_targets[i] for i in batch]
-                    )
-                    if l2:
-                        batch_loss = batch_loss + losses.l2_penalty(model.parameters(), alpha=l2)
-                    opt.zero_grad()
-                    batch_loss.backward()
-                    opt.step()
-                total += batch_loss.data * len(batch)
-            history.train_loss.append(total / len(order))
-            history.lr.append(opt.lr)
-            history.grad_norms.append(_layer_grad_norms(model))
-            if has_test:
-                assert X_test is not None and y_test is not None
-                history.test_loss.append(evaluate(X_test, test_targets))
-            model.eval()
-            if classifying:
-                history.train_accuracy.append(accuracy(model, X, y))
-                if has_test:
-                    assert X_test is not None and y_test is not None
-                    history.test_accuracy.append(accuracy(model, X_test, y_test))
-            model.train()
+            train_loss = _train_epoch(run, order, train_targets, rng)
+            _record_epoch(run, history, train_loss, test_targets)
             if scheduler is not None:
                 scheduler.step()
-            if bar is not None:
-                bar.update(1)
-                shown = {"loss": f"{history.train_loss[-1]:.4f}"}
-                if history.train_accuracy:
-                    shown["acc"] = f"{history.train_accuracy[-1]:.3f}"
-                bar.set_postfix(shown)
+            _show_progress(bar, history)
     finally:
         if bar is not None:
             bar.close()

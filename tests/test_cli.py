@@ -3,9 +3,11 @@
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+import autograd_nn.cli
 from autograd_nn.cli import SUBCOMMANDS, build_parser, main
 from autograd_nn.examples import EXAMPLES
 
@@ -173,6 +175,18 @@ def test_every_registered_subcommand_has_help():
     assert len(commands.choices) == len(SUBCOMMANDS)
     for name, sub in commands.choices.items():
         assert sub.description, name
+
+
+def test_every_subcommand_module_is_registered():
+    # One module per subcommand in autograd_nn/cli/ (besides the shared ones), each
+    # registered through its add_<name> in SUBCOMMANDS under the module's name.
+    folder = Path(autograd_nn.cli.__file__).parent
+    modules = {p.stem for p in folder.glob("*.py")} - {"__init__", "common", "expr"}
+    assert {add.__name__.removeprefix("add_") for add in SUBCOMMANDS} == modules
+    commands = next(a for a in build_parser()._actions if a.dest == "command")
+    assert set(commands.choices) == modules
+    for name in modules:
+        assert callable(getattr(autograd_nn.cli, f"run_{name}"))
 
 
 def test_examples_lists_them(capsys):

@@ -91,8 +91,9 @@ def test_blobs_near_their_centres():
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: make_moons(0), "n_samples must be a positive whole number, got 0"),
-        (lambda: make_moons(2.5), "n_samples must be a positive whole number"),
+        (lambda: make_moons(0), "n_samples must be at least 1, got 0"),
+        (lambda: make_moons(2.5), "n_samples must be a whole number, got 2.5"),
+        (lambda: make_spiral(10, n_classes=2.0), "n_classes must be a whole number, got 2.0"),
         (lambda: make_xor(10, noise=-1), "noise must be zero or positive, got -1"),
         (lambda: make_circles(10, factor=1.5), "factor must be between 0 and 1"),
         (lambda: make_blobs(10, centers=0), "centers must be a positive count"),

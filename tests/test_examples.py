@@ -18,6 +18,8 @@ def test_registry():
         assert all(worked[label].label == label for label in worked)
     with pytest.raises(ValueError, match="unknown example 'nope'; known examples: xyz, "):
         example("nope")
+    with pytest.raises(KeyError):  # like an unknown op: a ValueError and a KeyError
+        example("nope")
 
 
 def test_each_call_builds_a_fresh_graph():

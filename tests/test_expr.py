@@ -219,3 +219,11 @@ def test_expression_like_text_parses_or_is_refused(text):
 )
 def test_token_soup_parses_or_is_refused(tokens):
     check_parse("".join(tokens))
+
+
+def test_the_parser_lives_with_the_command_and_keeps_its_old_address():
+    import autograd_nn.cli.expr as moved
+    import autograd_nn.expr as old
+
+    for name in old.__all__:
+        assert getattr(old, name) is getattr(moved, name)

@@ -72,7 +72,7 @@ def test_expressions_evaluate_to_finite_values(case):
     f, xs = case
     out = f([Value(x) for x in xs])
     assert math.isfinite(out.data)
-    assert str(f).count("x0") >= 0 and repr(f).startswith("Expression(")
+    assert str(f).count("x0") >= 0 and repr(f).startswith("RandomExpression(")
 
 
 @settings(max_examples=20)

@@ -71,11 +71,15 @@ def test_normal_and_uniform_take_their_parameter():
     assert init.normal(0.1).__name__ == "normal(std=0.1)"
 
 
-@pytest.mark.parametrize("bad", [0, -1.0, math.inf, math.nan])
-def test_normal_and_uniform_reject_bad_parameters(bad):
-    with pytest.raises(ValueError, match="positive finite"):
+@pytest.mark.parametrize(
+    ("bad", "fact"),
+    [(0, "positive, got 0.0"), (-1.0, "positive, got -1.0"), (math.inf, "finite, got inf"),
+     (math.nan, "finite, got nan")],
+)
+def test_normal_and_uniform_reject_bad_parameters(bad, fact):
+    with pytest.raises(ValueError, match=f"std must be {fact}"):
         init.normal(bad)
-    with pytest.raises(ValueError, match="positive finite"):
+    with pytest.raises(ValueError, match=f"a must be {fact}"):
         init.uniform(bad)
     with pytest.raises(TypeError, match="std must be a number"):
         init.normal("0.1")

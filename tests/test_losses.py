@@ -382,7 +382,8 @@ def test_bce_just_inside_the_clamp_is_not_clamped():
         (lambda: l2_penalty([Value(1.0), 2.0]), TypeError,
          r"l2_penalty: parameters\[1\] must be a Value, got float"),
         (lambda: l2_penalty(Value(1.0)), TypeError, "must be an iterable of Values"),
-        (lambda: l2_penalty([Value(1.0)], alpha=-1), ValueError, "alpha must be non-negative"),
+        (lambda: l2_penalty([Value(1.0)], alpha=-1), ValueError,
+         "l2_penalty: alpha must be zero or positive"),
     ],
 )
 def test_bad_input_names_the_problem(call, error, message):
@@ -392,3 +393,30 @@ def test_bad_input_names_the_problem(call, error, message):
 
 def test_cross_entropy_accepts_whole_float_labels():
     assert cross_entropy([[1.0, 2.0]], [1.0]).data == cross_entropy([[1.0, 2.0]], [1]).data
+
+
+# CONTRIBUTING's "Adding a loss" recipe ------------------------------------------------
+
+
+def test_adding_a_loss_is_one_function_and_one_entry(monkeypatch):
+    from autograd_nn.engine import mean_values
+    from autograd_nn.losses import LOSSES
+    from autograd_nn.nn import MLP
+    from autograd_nn.train import fit
+
+    def log_cosh_loss(predictions, targets):
+        """Mean of log(cosh(ŷ − y)), built from the op table's operations."""
+        terms = []
+        for y_hat, y in zip(predictions, targets):
+            z = y_hat - y
+            terms.append(((z.exp() + (-z).exp()) / 2).log())
+        return mean_values(terms)
+
+    assert gradcheck(lambda xs: log_cosh_loss(xs, [0.5, -1.0]), [0.3, 2.0])
+    monkeypatch.setitem(LOSSES, "log_cosh", log_cosh_loss)
+    X = [[x / 5] for x in range(-5, 6)]
+    y = [3 * x[0] - 1 for x in X]
+    history = fit(MLP(1, [1], activation="linear", seed=0), X, y, loss="log_cosh",
+                  optimizer="sgd", lr=0.5, epochs=40, batch_size=None)
+    assert history.train_accuracy == []  # a regression loss: no accuracy
+    assert history.train_loss[-1] < 0.2 * history.train_loss[0]

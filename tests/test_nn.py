@@ -494,7 +494,7 @@ def test_batchnorm_rejects_bad_batches_and_arguments():
         bn([[1.0, 2.0], [1.0, 2.0, 3.0]])
     with pytest.raises(ValueError, match="momentum must be in"):
         BatchNorm1d(2, momentum=1.5)
-    with pytest.raises(ValueError, match="eps must not be negative"):
+    with pytest.raises(ValueError, match="eps must be zero or positive, got -1e-05"):
         BatchNorm1d(2, eps=-1e-5)
     assert BatchNorm1d(2, affine=False).parameters() == []
     assert len(bn.parameters()) == 4 and bn.parameters()[0] is bn.weight[0]
@@ -793,6 +793,33 @@ def test_module_base_class():
     assert Scale().parameters() == [] and Scale().state_dict() == {}
     with pytest.raises(TypeError, match="does not transform a sample"):
         Module()([1.0])
+    assert Scale().input_size() is None and Scale().neuron_layers() == []
+
+
+def test_input_size_is_what_a_sample_must_have():
+    assert MLP(3, [4, 1], seed=0).input_size() == 3
+    assert Layer(2, 5, seed=0).input_size() == 2
+    assert Neuron(4, seed=0).input_size() == 4
+    assert Perceptron(6).input_size() == 6
+    assert BatchNorm1d(3).input_size() == 3
+    assert Dropout().input_size() is None  # takes any number of inputs
+    assert Sequential(Layer(2, 3, seed=0), BatchNorm1d(3)).input_size() == 2
+    assert Sequential(BatchNorm1d(5), Layer(5, 1, seed=0)).input_size() == 5
+    assert Ensemble([MLP(7, [2], seed=0), MLP(7, [2], seed=1)]).input_size() == 7
+
+
+def test_neuron_layers_lists_the_neurons_of_each_layer_in_order():
+    model = MLP(2, [3, 1], seed=0)
+    assert model.neuron_layers() == [model.layers[0].neurons, model.layers[1].neurons]
+    neuron, layer = Neuron(2, seed=0), Layer(2, 4, seed=0)
+    assert neuron.neuron_layers() == [[neuron]]
+    assert layer.neuron_layers() == [layer.neurons]
+    first, last = Layer(2, 3, seed=0), Layer(3, 1, seed=1)
+    stacked = Sequential(first, BatchNorm1d(3), Dropout(0.1), last)
+    assert stacked.neuron_layers() == [first.neurons, last.neurons]
+    members = [Neuron(2, seed=0), Neuron(2, seed=1)]
+    assert Ensemble(members).neuron_layers() == [[members[0]], [members[1]]]
+    assert Perceptron(2).neuron_layers() == [] and Dropout().neuron_layers() == []
 
 
 @pytest.mark.parametrize("activation", ["linear", "relu", "leaky_relu", "tanh", "sigmoid"])

@@ -11,6 +11,7 @@ from autograd_nn.optim import (
     SGD,
     Adagrad,
     Adam,
+    AdamW,
     CosineAnnealingLR,
     ExponentialLR,
     NAdam,
@@ -19,7 +20,10 @@ from autograd_nn.optim import (
     StepLR,
 )
 
-OPTIMIZERS = {"SGD": SGD, "Adagrad": Adagrad, "RMSprop": RMSprop, "Adam": Adam, "NAdam": NAdam}
+OPTIMIZERS = {
+    "SGD": SGD, "Adagrad": Adagrad, "RMSprop": RMSprop, "Adam": Adam, "AdamW": AdamW,
+    "NAdam": NAdam,
+}
 
 
 def valley(x, y):
@@ -146,9 +150,38 @@ def test_adam_first_step_moves_each_parameter_by_lr():
     assert params[1].data == pytest.approx(0.098, abs=1e-9)
 
 
+def test_adamw_first_step_shrinks_the_weight_then_takes_adams_step():
+    # Decoupled decay: theta * (1 - lr * wd) first, then Adam's first step of lr * sign(g).
+    x = Value(3.0)
+    optimizer = AdamW([x], lr=0.1, weight_decay=0.5)
+    x.grad = 7.0
+    optimizer.step()
+    assert x.data == pytest.approx(3.0 * (1 - 0.1 * 0.5) - 0.1, abs=1e-9)
+    assert optimizer.state[x]["exp_avg"] == pytest.approx(0.1 * 7.0)  # the decay is not in m
+
+
+def test_adamw_without_weight_decay_is_adam_and_with_it_is_not_coupled_decay():
+    def run(make):
+        path, _ = our_trajectory(make, valley, 30)
+        return path
+
+    assert run(lambda ps: AdamW(ps, lr=0.05, weight_decay=0)) == run(lambda ps: Adam(ps, lr=0.05))
+    decoupled = run(lambda ps: AdamW(ps, lr=0.05, weight_decay=0.1))
+    coupled = run(lambda ps: Adam(ps, lr=0.05, weight_decay=0.1))
+    assert decoupled[-1] != coupled[-1]
+    assert AdamW([Value(1.0)]).weight_decay == 0.01
+
+
+def test_sgd_takes_pytorchs_positional_order():
+    optimizer = SGD([Value(1.0)], 0.1, 0.9, 0.0, 0.01, True)
+    assert (optimizer.lr, optimizer.momentum, optimizer.dampening) == (0.1, 0.9, 0.0)
+    assert (optimizer.weight_decay, optimizer.nesterov) == (0.01, True)
+
+
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_every_optimizer_descends_the_valley(name):
-    lr = {"SGD": 0.01, "Adagrad": 0.5, "RMSprop": 0.01, "Adam": 0.1, "NAdam": 0.1}[name]
+    lr = {"SGD": 0.01, "Adagrad": 0.5, "RMSprop": 0.01, "Adam": 0.1, "AdamW": 0.1,
+          "NAdam": 0.1}[name]
     path, _ = our_trajectory(lambda ps: OPTIMIZERS[name](ps, lr=lr), valley, 200)
     start = valley(*START)
     assert valley(*path[-1]) < 0.05 * start
@@ -194,6 +227,7 @@ def test_changing_lr_takes_effect_at_the_next_step():
          {"step", "square_avg", "momentum_buffer", "grad_avg"}),
         (lambda ps: Adam(ps), {"step", "exp_avg", "exp_avg_sq"}),
         (lambda ps: Adam(ps, amsgrad=True), {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}),
+        (lambda ps: AdamW(ps), {"step", "exp_avg", "exp_avg_sq"}),
         (lambda ps: NAdam(ps), {"step", "mu_product", "exp_avg", "exp_avg_sq"}),
     ],
 )
@@ -252,6 +286,9 @@ INVALID = [
     (Adam, {"weight_decay": -1.0}, "Invalid weight_decay value: -1.0"),
     (NAdam, {"betas": (0.9, 1.5)}, "Invalid beta parameter at index 1: 1.5"),
     (NAdam, {"momentum_decay": -1.0}, "Invalid momentum_decay value: -1.0"),
+    (AdamW, {"lr": -1.0}, "Invalid learning rate: -1.0"),
+    (AdamW, {"weight_decay": -0.5}, "Invalid weight_decay value: -0.5"),
+    (AdamW, {"betas": (0.9, 1.0)}, "Invalid beta parameter at index 1: 1.0"),
     (NAdam, {"lr": float("nan")}, "Invalid learning rate: nan"),
 ]
 
@@ -280,10 +317,11 @@ def test_pytorch_words_those_errors_the_same(torch, optimizer, kwargs, message):
         (lambda: SGD(Value(1.0), lr=0.1), TypeError,
          r"should be an iterable of Values \(e.g. model.parameters\(\)\), but got Value"),
         (lambda: SGD(3, lr=0.1), TypeError, "iterable of Values"),
-        (lambda: SGD([Value(1.0)], lr="0.1"), TypeError, "lr must be a real number, got str"),
+        (lambda: SGD([Value(1.0)], lr="0.1"), TypeError,
+         "lr must be a number, got the string '0.1'"),
         (lambda: Adam([Value(1.0)], betas=0.9), TypeError, "betas must be a pair of numbers"),
         (lambda: Adam([Value(1.0)], betas=(0.9, None)), TypeError,
-         r"betas\[1\] must be a real number"),
+         r"betas\[1\] must be a number, got null"),
     ],
 )
 def test_bad_parameters_raise_clear_errors(make, error, message):
@@ -300,10 +338,11 @@ def test_the_same_parameter_twice_is_refused():
 @pytest.mark.parametrize(
     ("make", "error", "message"),
     [
-        (lambda opt: StepLR(opt, step_size=0), ValueError, "step_size must be positive, got 0"),
-        (lambda opt: StepLR(opt, step_size=2.5), TypeError, "step_size must be an int"),
-        (lambda opt: CosineAnnealingLR(opt, T_max=-3), ValueError, "T_max must be positive"),
-        (lambda opt: ExponentialLR(opt, gamma="0.9"), TypeError, "gamma must be a real number"),
+        (lambda opt: StepLR(opt, step_size=0), ValueError, "step_size must be at least 1, got 0"),
+        (lambda opt: StepLR(opt, step_size=2.5), TypeError,
+         "step_size must be a whole number, got 2.5"),
+        (lambda opt: CosineAnnealingLR(opt, T_max=-3), ValueError, "T_max must be at least 1"),
+        (lambda opt: ExponentialLR(opt, gamma="0.9"), TypeError, "gamma must be a number"),
         (lambda opt: ExponentialLR([opt], gamma=0.9), TypeError, "list is not an Optimizer"),
     ],
 )
@@ -378,6 +417,11 @@ CONFIGURATIONS = [
     ("Adam", {"lr": 0.05, "weight_decay": 0.1}),
     ("Adam", {"lr": 0.05, "amsgrad": True}),
     ("Adam", {"lr": 0.05, "betas": (0.8, 0.99), "eps": 1e-6, "amsgrad": True}),
+    ("AdamW", {"lr": 0.05}),
+    ("AdamW", {"lr": 0.05, "weight_decay": 0.5}),
+    ("AdamW", {"lr": 0.05, "weight_decay": 0.1, "amsgrad": True}),
+    ("AdamW", {"lr": 0.05, "betas": (0.8, 0.99), "weight_decay": 0.2, "maximize": True}),
+    ("AdamW", {}),
     ("NAdam", {"lr": 0.05}),
     ("NAdam", {"lr": 0.05, "weight_decay": 0.1, "momentum_decay": 0.01}),
 ]
@@ -401,6 +445,13 @@ def test_trajectory_equals_pytorch(torch, name, kwargs, problem):
     assert ours[-1] != ours[0]
 
 
+def test_sgd_positional_arguments_mean_what_they_mean_in_pytorch(torch):
+    settings = (0.005, 0.9, 0.0, 0.1, True)  # lr, momentum, dampening, weight_decay, nesterov
+    ours, _ = our_trajectory(lambda ps: SGD(ps, *settings), valley, 40)
+    theirs, _ = torch_trajectory(torch, lambda ps: torch.optim.SGD(ps, *settings), valley, 40)
+    assert_paths_equal(ours, theirs)
+
+
 def _negated(problem):
     """-problem, whose maximum is problem's minimum."""
     return lambda *args: -problem(*args)
@@ -420,6 +471,7 @@ def test_random_settings_equal_pytorch(torch, name, lr, weight_decay, flag, star
         "Adagrad": {"lr_decay": 0.01 if flag else 0.0},
         "RMSprop": {"centered": flag, "momentum": 0.3},
         "Adam": {"amsgrad": flag},
+        "AdamW": {"amsgrad": flag},
         "NAdam": {"betas": (0.85, 0.99) if flag else (0.9, 0.999)},
     }[name]
     kwargs = {"lr": lr, "weight_decay": weight_decay, **extra}

@@ -7,7 +7,7 @@ import pytest
 
 import autograd_nn
 
-CORE = ["engine", "ops", "gradcheck", "nn", "optim", "losses", "init", "data"]
+CORE = ["engine", "ops", "checks", "graph", "gradcheck", "nn", "optim", "losses", "init", "data"]
 
 
 def test_public_names():

@@ -238,7 +238,7 @@ def test_decision_boundary_rejects_bad_options():
         plot_decision_boundary(MLP(3, [2, 1], seed=0), [[0.0, 0.0]], [0])
     with pytest.raises(ValueError, match="resolution must be at least 2"):
         plot_decision_boundary(model, [[0.0, 0.0]], [0], resolution=1)
-    with pytest.raises(ValueError, match="margin must not be negative"):
+    with pytest.raises(ValueError, match="margin must be zero or positive"):
         plot_decision_boundary(model, [[0.0, 0.0]], [0], margin=-1)
     with pytest.raises(TypeError, match="ax must be a matplotlib Axes"):
         plot_decision_boundary(model, [[0.0, 0.0]], [0], ax="left")

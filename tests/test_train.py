@@ -1,13 +1,15 @@
 """The fit loop: it learns the toy sets, records its history, rejects bad input."""
 
 import json
+import math
 
 import pytest
 
+from autograd_nn import losses, optim, train
 from autograd_nn.data import make_blobs, make_moons, train_test_split
 from autograd_nn.nn import MLP
-from autograd_nn.optim import SGD, StepLR
-from autograd_nn.train import History, accuracy, fit, predict
+from autograd_nn.optim import OPTIMIZERS, SGD, StepLR
+from autograd_nn.train import History, accuracy, fit, layer_grad_norms, predict
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +89,30 @@ def test_scheduler_and_l2(moons):
     assert size(decayed) < size(plain)
 
 
+@pytest.mark.parametrize(("name", "rate"), [("sgd", 0.1), ("adam", 0.02), ("adamw", 0.02)])
+def test_optimizers_by_name_use_their_class_fit_lr(moons, name, rate):
+    X, y = moons
+    history = fit(MLP(2, [4, 1], seed=0), X, y, optimizer=name, epochs=2, seed=0)
+    assert history.lr == [rate, rate] == [OPTIMIZERS[name].fit_lr] * 2
+    assert history.train_loss[-1] < history.train_loss[0]
+
+
+def test_registries_are_importable_from_their_modules_and_from_train():
+    assert train.OPTIMIZERS is optim.OPTIMIZERS and train.LOSSES is losses.LOSSES
+    assert set(losses.LOSSES) == {"bce_with_logits", "cross_entropy", "hinge", "mse", "mae",
+                                  "huber"}
+
+
+def test_layer_grad_norms_are_each_layers_gradient_norm():
+    model = MLP(2, [3, 2, 1], seed=0)
+    for i, p in enumerate(model.parameters()):
+        p.grad = float(i % 4) - 1.5
+    expected = [math.sqrt(math.fsum(p.grad**2 for p in layer.parameters()))
+                for layer in model.layers]
+    assert layer_grad_norms(model) == expected
+    assert len(expected) == 3
+
+
 def test_progress_bar_on_request(moons, capsys):
     X, y = moons
     fit(MLP(2, [2, 1], seed=0), X[:10], y[:10], epochs=2, progress=True)
@@ -101,8 +127,9 @@ def test_progress_bar_on_request(moons, capsys):
     [
         ({"loss": "nope"}, "unknown loss 'nope'"),
         ({"optimizer": "nope"}, "unknown optimizer 'nope'"),
-        ({"epochs": -1}, "epochs must be a whole number"),
-        ({"batch_size": 0}, "batch_size must be a positive whole number"),
+        ({"epochs": -1}, "epochs must be at least 0, got -1"),
+        ({"batch_size": 0}, "batch_size must be at least 1, got 0"),
+        ({"l2": -0.1}, "l2 must be zero or positive, got -0.1"),
         ({"X_test": [[0.0, 0.0]]}, "give both X_test and y_test"),
         ({"X_test": [[0.0, 0.0]], "y_test": []}, "test set: 1 samples but 0 labels"),
     ],

@@ -108,7 +108,7 @@ def test_highlight_and_rankdir():
     assert highlighted == ["v2", "op0"]
     with pytest.raises(ValueError, match="rankdir"):
         draw_graph(worked.output, rankdir="sideways")
-    with pytest.raises(ValueError, match="mode must be one of forward, backward, both"):
+    with pytest.raises(ValueError, match="unknown mode 'upwards'; known: forward, backward, both"):
         draw_graph(worked.output, "upwards")
     with pytest.raises(TypeError, match="needs a Value"):
         draw_graph(3.0)
@@ -290,7 +290,7 @@ def test_render_steps_png_and_checks(tmp_path):
     assert len(frames) == 18
     assert all(f.read_bytes()[:4] == b"\x89PNG" for f in frames)
     assert index == tmp_path / "index.html"
-    with pytest.raises(ValueError, match="svg or png"):
+    with pytest.raises(ValueError, match="unknown frame format 'gif'; known: svg, png"):
         render_steps(worked.output, tmp_path, "gif")
     with pytest.raises(ValueError, match="render_steps draws at most 5"):
         render_steps(worked.output, tmp_path / "small", max_nodes=5)

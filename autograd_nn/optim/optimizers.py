@@ -1,4 +1,4 @@
-"""Optimisers and learning-rate schedulers, step for step as PyTorch's.
+"""Optimisers, step for step as PyTorch's, and `OPTIMIZERS`, the ones `fit` knows by name.
 
 Each optimiser takes any iterable of `Value` parameters (e.g.
 `model.parameters()`), reads their `.grad` after `loss.backward()` and changes
@@ -13,70 +13,52 @@ Per-parameter state is a plain dict of floats, readable for plotting:
 for Adam. Its keys are PyTorch's names; a parameter's entry appears at its
 first step.
 
-Typical loop::
-
-    optimizer = Adam(model.parameters(), lr=0.01)
-    for epoch in range(100):
-        optimizer.zero_grad()
-        loss = mse_loss(predictions, targets)
-        loss.backward()
-        optimizer.step()
-
-Schedulers change `optimizer.lr`: call `scheduler.step()` after
-`optimizer.step()`, once per epoch.
+A new optimiser is one subclass of `Optimizer` that writes `_update` (and
+`_initial_state` if it keeps state), plus one entry in `OPTIMIZERS`; the base
+class handles `maximize` and weight decay, which a subclass changes by
+overriding `_apply_weight_decay` (as `AdamW` does).
 """
 
 from __future__ import annotations
 
+import inspect
 import math
-import numbers
 from collections.abc import Iterable
+from typing import ClassVar
 
-from .engine import Value
+from .. import checks
+from ..engine import Value
 
-__all__ = [
-    "SGD",
-    "Adagrad",
-    "Adam",
-    "CosineAnnealingLR",
-    "ExponentialLR",
-    "LRScheduler",
-    "NAdam",
-    "Optimizer",
-    "RMSprop",
-    "StepLR",
-]
+__all__ = ["OPTIMIZERS", "SGD", "Adagrad", "Adam", "AdamW", "NAdam", "Optimizer", "RMSprop"]
 
 State = dict[str, float]
+Betas = tuple[float, float]
+
+_BASE_ARGUMENTS = ("params", "lr", "weight_decay", "maximize")
 
 
-def _real(name: str, value: object) -> float:
-    """`value` as a float, or a `TypeError` naming the hyperparameter."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
-    return float(value)
+def _pytorch_checked(name: str, value: object, message: str, below: float = math.inf) -> float:
+    """`value` as a float in [0, below), else a `ValueError` in PyTorch's words.
 
-
-def _non_negative(name: str, value: object, message: str) -> float:
-    """`value` as a float; a `ValueError` with PyTorch's `message` when negative or NaN."""
-    number = _real(name, value)
-    if not number >= 0.0:  # also rejects NaN
+    A non-number is refused by `checks.real`; a number outside, NaN or
+    infinity raises ``f"{message}: {value}"``, e.g. "Invalid learning rate: -1",
+    as `torch.optim` words it (PyTorch itself lets infinity through).
+    """
+    number = checks.real(name, value, finite=False)
+    if not 0.0 <= number < below:
         raise ValueError(f"{message}: {value}")
     return number
 
 
-def _beta(index: int, value: object) -> float:
-    """One of Adam's betas, which must lie in [0, 1)."""
-    number = _real(f"betas[{index}]", value)
-    if not 0.0 <= number < 1.0:
-        raise ValueError(f"Invalid beta parameter at index {index}: {value}")
-    return number
-
-
-def _betas(betas: tuple[float, float]) -> tuple[float, float]:
+def _betas(betas: Betas) -> Betas:
+    """Adam's two betas, each in [0, 1)."""
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        raise TypeError(f"betas must be a pair of numbers, got {betas!r}")
-    return _beta(0, betas[0]), _beta(1, betas[1])
+        raise TypeError(f"betas must be a pair of numbers, got {checks.describe(betas)}")
+    first, second = (
+        _pytorch_checked(f"betas[{i}]", beta, f"Invalid beta parameter at index {i}", 1.0)
+        for i, beta in enumerate(betas)
+    )
+    return first, second
 
 
 def _parameter_list(params: Iterable[Value]) -> list[Value]:
@@ -111,11 +93,17 @@ class Optimizer:
     """What every optimiser shares: parameters, learning rate, state, `zero_grad`.
 
     `step()` walks the parameters in order; for each it takes the gradient
-    (negated when `maximize`), adds `weight_decay * param` (L2 regularisation,
-    PyTorch's coupled weight decay), and hands it to the subclass's `_update`.
+    (negated when `maximize`), lets `_apply_weight_decay` apply the weight
+    decay, and hands the result to the subclass's `_update`. A subclass
+    keeps each constructor argument in the attribute of the same name, which
+    `repr` shows.
     """
 
-    _hyperparameters: tuple[str, ...] = ()
+    fit_lr: ClassVar[float] = 0.02
+    """The learning rate `fit` uses when it builds this optimiser by name without `lr`.
+
+    It suits the toy data sets; the constructor's own default is PyTorch's.
+    """
 
     def __init__(
         self,
@@ -124,11 +112,11 @@ class Optimizer:
         weight_decay: float = 0,
         maximize: bool = False,
     ) -> None:
-        self.lr: float = _non_negative("lr", lr, "Invalid learning rate")
-        self.weight_decay = _non_negative(
+        self.lr: float = _pytorch_checked("lr", lr, "Invalid learning rate")
+        self.weight_decay = _pytorch_checked(
             "weight_decay", weight_decay, "Invalid weight_decay value"
         )
-        self.maximize = bool(maximize)
+        self.maximize = checks.flag("maximize", maximize)
         self.params: list[Value] = _parameter_list(params)
         self.state: dict[Value, State] = {}
         """Each parameter's state (a dict of floats), from its first step on."""
@@ -136,6 +124,14 @@ class Optimizer:
     def _initial_state(self) -> State:
         """A parameter's state just before its first step."""
         return {}
+
+    def _apply_weight_decay(self, param: Value, grad: float) -> float:
+        """The gradient with weight decay applied (called only when weight_decay is not 0).
+
+        PyTorch's coupled decay, L2 regularisation: grad + weight_decay·param.
+        An override may change `param.data` instead and return `grad` (see `AdamW`).
+        """
+        return grad + self.weight_decay * param.data
 
     def _update(self, param: Value, grad: float, state: State) -> None:
         """Change `param.data` by one step, given its (decayed) gradient."""
@@ -146,7 +142,7 @@ class Optimizer:
         for param in self.params:
             grad = -param.grad if self.maximize else param.grad
             if self.weight_decay != 0:
-                grad = grad + self.weight_decay * param.data
+                grad = self._apply_weight_decay(param, grad)
             state = self.state.get(param)
             if state is None:
                 state = self.state[param] = self._initial_state()
@@ -158,7 +154,8 @@ class Optimizer:
             param.grad = 0.0
 
     def __repr__(self) -> str:
-        names = ("lr", *self._hyperparameters, "weight_decay")
+        own = [n for n in inspect.signature(type(self)).parameters if n not in _BASE_ARGUMENTS]
+        names = ("lr", *own, "weight_decay")
         settings = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
         if self.maximize:
             settings += ", maximize=True"
@@ -177,29 +174,19 @@ class SGD(Optimizer):
     v ← αv − μ∇L(θ + αv), θ ← θ + v rewritten for the look-ahead point: the
     parameter PyTorch stores is the lectures' θ + αv, where the gradient is taken.
 
-    State: `momentum_buffer` (when momentum is not 0).
-
-    `nesterov` comes before `weight_decay` here, the other way round from
-    `torch.optim.SGD`: pass both by name to write code that runs in either.
+    State: `momentum_buffer` (when momentum is not 0). The positional order
+    of the arguments is `torch.optim.SGD`'s.
     """
 
-    _hyperparameters = ("momentum", "dampening", "nesterov")
+    fit_lr = 0.1
 
-    def __init__(
-        self,
-        params: Iterable[Value],
-        lr: float = 1e-3,
-        momentum: float = 0,
-        dampening: float = 0,
-        nesterov: bool = False,
-        weight_decay: float = 0,
-        *,
-        maximize: bool = False,
-    ) -> None:
+    def __init__(self, params: Iterable[Value], lr: float = 1e-3, momentum: float = 0,
+                 dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
+                 maximize: bool = False) -> None:
         super().__init__(params, lr, weight_decay, maximize)
-        self.momentum = _non_negative("momentum", momentum, "Invalid momentum value")
-        self.dampening = _real("dampening", dampening)
-        self.nesterov = bool(nesterov)
+        self.momentum = _pytorch_checked("momentum", momentum, "Invalid momentum value")
+        self.dampening = checks.real("dampening", dampening)
+        self.nesterov = checks.flag("nesterov", nesterov)
         if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
@@ -225,27 +212,17 @@ class Adagrad(Optimizer):
     State: `step`, `sum`.
     """
 
-    _hyperparameters = ("lr_decay", "initial_accumulator_value", "eps")
-
-    def __init__(
-        self,
-        params: Iterable[Value],
-        lr: float = 1e-2,
-        lr_decay: float = 0,
-        weight_decay: float = 0,
-        initial_accumulator_value: float = 0,
-        eps: float = 1e-10,
-        *,
-        maximize: bool = False,
-    ) -> None:
+    def __init__(self, params: Iterable[Value], lr: float = 1e-2, lr_decay: float = 0,
+                 weight_decay: float = 0, initial_accumulator_value: float = 0,
+                 eps: float = 1e-10, *, maximize: bool = False) -> None:
         super().__init__(params, lr, weight_decay, maximize)
-        self.lr_decay = _non_negative("lr_decay", lr_decay, "Invalid lr_decay value")
-        self.initial_accumulator_value = _non_negative(
+        self.lr_decay = _pytorch_checked("lr_decay", lr_decay, "Invalid lr_decay value")
+        self.initial_accumulator_value = _pytorch_checked(
             "initial_accumulator_value",
             initial_accumulator_value,
             "Invalid initial_accumulator_value value",
         )
-        self.eps = _non_negative("eps", eps, "Invalid epsilon value")
+        self.eps = _pytorch_checked("eps", eps, "Invalid epsilon value")
 
     def _initial_state(self) -> State:
         return {"step": 0.0, "sum": self.initial_accumulator_value}
@@ -270,25 +247,14 @@ class RMSprop(Optimizer):
     State: `step`, `square_avg`, plus `momentum_buffer` and `grad_avg` when used.
     """
 
-    _hyperparameters = ("alpha", "eps", "momentum", "centered")
-
-    def __init__(
-        self,
-        params: Iterable[Value],
-        lr: float = 1e-2,
-        alpha: float = 0.99,
-        eps: float = 1e-8,
-        weight_decay: float = 0,
-        momentum: float = 0,
-        centered: bool = False,
-        *,
-        maximize: bool = False,
-    ) -> None:
+    def __init__(self, params: Iterable[Value], lr: float = 1e-2, alpha: float = 0.99,
+                 eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
+                 centered: bool = False, *, maximize: bool = False) -> None:
         super().__init__(params, lr, weight_decay, maximize)
-        self.eps = _non_negative("eps", eps, "Invalid epsilon value")
-        self.momentum = _non_negative("momentum", momentum, "Invalid momentum value")
-        self.alpha = _non_negative("alpha", alpha, "Invalid alpha value")
-        self.centered = bool(centered)
+        self.eps = _pytorch_checked("eps", eps, "Invalid epsilon value")
+        self.momentum = _pytorch_checked("momentum", momentum, "Invalid momentum value")
+        self.alpha = _pytorch_checked("alpha", alpha, "Invalid alpha value")
+        self.centered = checks.flag("centered", centered)
 
     def _initial_state(self) -> State:
         state = {"step": 0.0, "square_avg": 0.0}
@@ -316,7 +282,32 @@ class RMSprop(Optimizer):
             param.data = param.data + -self.lr * grad / average
 
 
-class Adam(Optimizer):
+class _MovingAverages(Optimizer):
+    """What Adam and NAdam share: betas, eps, and the moving averages of g and g².
+
+    `_advance` counts a step and updates m ← β1·m + (1−β1)·g (in the form of
+    PyTorch's lerp) and v ← β2·v + (1−β2)·g², PyTorch's `exp_avg` and `exp_avg_sq`.
+    """
+
+    def __init__(self, params: Iterable[Value], lr: float, betas: Betas, eps: float,
+                 weight_decay: float, maximize: bool) -> None:
+        super().__init__(params, lr, weight_decay, maximize)
+        self.eps = _pytorch_checked("eps", eps, "Invalid epsilon value")
+        self.betas = _betas(betas)
+
+    def _initial_state(self) -> State:
+        return {"step": 0.0, "exp_avg": 0.0, "exp_avg_sq": 0.0}
+
+    def _advance(self, grad: float, state: State) -> float:
+        """Count the step and update m and v; the step's number (1 at the first)."""
+        beta1, beta2 = self.betas
+        state["step"] += 1
+        state["exp_avg"] = _lerp(state["exp_avg"], grad, 1 - beta1)
+        state["exp_avg_sq"] = state["exp_avg_sq"] * beta2 + (1 - beta2) * grad * grad
+        return state["step"]
+
+
+class Adam(_MovingAverages):
     """Adam: momentum and an RMSprop-style step size, both bias-corrected.
 
     PyTorch: m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g²,
@@ -327,36 +318,21 @@ class Adam(Optimizer):
     State: `step`, `exp_avg` (m), `exp_avg_sq` (v), and `max_exp_avg_sq` with amsgrad.
     """
 
-    _hyperparameters = ("betas", "eps", "amsgrad")
-
-    def __init__(
-        self,
-        params: Iterable[Value],
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0,
-        amsgrad: bool = False,
-        *,
-        maximize: bool = False,
-    ) -> None:
-        super().__init__(params, lr, weight_decay, maximize)
-        self.eps = _non_negative("eps", eps, "Invalid epsilon value")
-        self.betas = _betas(betas)
-        self.amsgrad = bool(amsgrad)
+    def __init__(self, params: Iterable[Value], lr: float = 1e-3, betas: Betas = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,
+                 maximize: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, maximize)
+        self.amsgrad = checks.flag("amsgrad", amsgrad)
 
     def _initial_state(self) -> State:
-        state = {"step": 0.0, "exp_avg": 0.0, "exp_avg_sq": 0.0}
+        state = super()._initial_state()
         if self.amsgrad:
             state["max_exp_avg_sq"] = 0.0
         return state
 
     def _update(self, param: Value, grad: float, state: State) -> None:
         beta1, beta2 = self.betas
-        state["step"] += 1
-        step = state["step"]
-        state["exp_avg"] = _lerp(state["exp_avg"], grad, 1 - beta1)
-        state["exp_avg_sq"] = state["exp_avg_sq"] * beta2 + (1 - beta2) * grad * grad
+        step = self._advance(grad, state)
         bias_correction1 = 1 - beta1**step
         bias_correction2 = 1 - beta2**step
         step_size = self.lr / bias_correction1
@@ -370,7 +346,27 @@ class Adam(Optimizer):
         param.data = param.data + -step_size * state["exp_avg"] / denominator
 
 
-class NAdam(Optimizer):
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter), as `torch.optim.AdamW`.
+
+    Before each Adam step the parameter shrinks, θ ← θ·(1 − lr·weight_decay),
+    instead of weight_decay·θ joining the gradient: the decay then does not
+    pass through Adam's moving averages, so every weight decays at the same
+    rate whatever its gradient's history. Only the default weight_decay
+    (1e-2) and the weight-decay hook differ from `Adam`.
+    """
+
+    def __init__(self, params: Iterable[Value], lr: float = 1e-3, betas: Betas = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 maximize: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+
+    def _apply_weight_decay(self, param: Value, grad: float) -> float:
+        param.data = param.data * (1 - self.lr * self.weight_decay)
+        return grad
+
+
+class NAdam(_MovingAverages):
     """NAdam: Adam with Nesterov momentum (Dozat), as PyTorch implements it.
 
     The momentum coefficient warms up, μₜ = β1·(1 − ½·0.96^(t·momentum_decay)),
@@ -382,23 +378,11 @@ class NAdam(Optimizer):
     State: `step`, `mu_product`, `exp_avg`, `exp_avg_sq`.
     """
 
-    _hyperparameters = ("betas", "eps", "momentum_decay")
-
-    def __init__(
-        self,
-        params: Iterable[Value],
-        lr: float = 2e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0,
-        momentum_decay: float = 4e-3,
-        *,
-        maximize: bool = False,
-    ) -> None:
-        super().__init__(params, lr, weight_decay, maximize)
-        self.eps = _non_negative("eps", eps, "Invalid epsilon value")
-        self.betas = _betas(betas)
-        self.momentum_decay = _non_negative(
+    def __init__(self, params: Iterable[Value], lr: float = 2e-3, betas: Betas = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, momentum_decay: float = 4e-3, *,
+                 maximize: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, maximize)
+        self.momentum_decay = _pytorch_checked(
             "momentum_decay", momentum_decay, "Invalid momentum_decay value"
         )
 
@@ -407,15 +391,12 @@ class NAdam(Optimizer):
 
     def _update(self, param: Value, grad: float, state: State) -> None:
         beta1, beta2 = self.betas
-        state["step"] += 1
-        step = state["step"]
+        step = self._advance(grad, state)
         bias_correction2 = 1 - beta2**step
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * self.momentum_decay)))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * self.momentum_decay)))
         mu_product = state["mu_product"] * mu
         state["mu_product"] = mu_product
-        state["exp_avg"] = _lerp(state["exp_avg"], grad, 1 - beta1)
-        state["exp_avg_sq"] = state["exp_avg_sq"] * beta2 + (1 - beta2) * grad * grad
         denominator = math.sqrt(state["exp_avg_sq"] / bias_correction2) + self.eps
         mu_product_next = mu_product * mu_next
         grad_weight = -self.lr * (1.0 - mu) / (1.0 - mu_product)
@@ -424,87 +405,12 @@ class NAdam(Optimizer):
         param.data = param.data + momentum_weight * state["exp_avg"] / denominator
 
 
-class LRScheduler:
-    """Base of the schedulers: each `step()` sets `optimizer.lr` to the next value.
-
-    Like PyTorch's schedulers, each computes the next rate from the current one
-    (the "chainable" form), so several schedulers can share one optimiser.
-    """
-
-    def __init__(self, optimizer: Optimizer) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        self.optimizer = optimizer
-        self.base_lr: float = optimizer.lr
-        """The learning rate when the scheduler was made."""
-        self.last_epoch = 0
-        """How many times `step()` has been called."""
-        self._last_lr = optimizer.lr
-
-    def _next_lr(self) -> float:
-        """The learning rate for epoch `last_epoch` (already advanced)."""
-        raise NotImplementedError
-
-    def step(self) -> None:
-        """Advance one epoch: call after `optimizer.step()`."""
-        self.last_epoch += 1
-        self.optimizer.lr = self._next_lr()
-        self._last_lr = self.optimizer.lr
-
-    def get_last_lr(self) -> list[float]:
-        """The learning rate set by the last step, as PyTorch's one-group list."""
-        return [self._last_lr]
-
-
-def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}: {value!r}")
-    if value <= 0:
-        raise ValueError(f"{name} must be positive, got {value}")
-    return int(value)
-
-
-class StepLR(LRScheduler):
-    """Multiply the learning rate by `gamma` every `step_size` epochs."""
-
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        self.step_size = _positive_int("step_size", step_size)
-        self.gamma = _real("gamma", gamma)
-        super().__init__(optimizer)
-
-    def _next_lr(self) -> float:
-        if self.last_epoch % self.step_size != 0:
-            return self.optimizer.lr
-        return self.optimizer.lr * self.gamma
-
-
-class ExponentialLR(LRScheduler):
-    """Multiply the learning rate by `gamma` every epoch."""
-
-    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
-        self.gamma = _real("gamma", gamma)
-        super().__init__(optimizer)
-
-    def _next_lr(self) -> float:
-        return self.optimizer.lr * self.gamma
-
-
-class CosineAnnealingLR(LRScheduler):
-    """Lower the rate along half a cosine from its start to `eta_min` in `T_max` epochs.
-
-    Closed form: eta_min + (base_lr − eta_min)·(1 + cos(π·t/T_max))/2. Past
-    `T_max` it rises again (a full cosine period is 2·T_max), as in PyTorch.
-    """
-
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
-        self.T_max = _positive_int("T_max", T_max)
-        self.eta_min = _real("eta_min", eta_min)
-        super().__init__(optimizer)
-
-    def _next_lr(self) -> float:
-        lr, epoch, period = self.optimizer.lr, self.last_epoch, self.T_max
-        if (epoch - 1 - period) % (2 * period) == 0:
-            return lr + (self.base_lr - self.eta_min) * (1 - math.cos(math.pi / period)) / 2
-        return (1 + math.cos(math.pi * epoch / period)) / (
-            1 + math.cos(math.pi * (epoch - 1) / period)
-        ) * (lr - self.eta_min) + self.eta_min
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "sgd": SGD,
+    "adagrad": Adagrad,
+    "rmsprop": RMSprop,
+    "adam": Adam,
+    "adamw": AdamW,
+    "nadam": NAdam,
+}
+"""The optimisers `fit` (and the command line's `train --optimizer`) know by name."""

@@ -1,0 +1,83 @@
+"""The `autograd-nn` command: worked examples, gradients of typed expressions, drawings, training.
+
+    autograd-nn walk [EXAMPLE] [--lr 0.1] [--out DIR] [--format svg|png] [--markdown]
+    autograd-nn grad "EXPR" x=3 y=-4 [--draw FILE] [--no-check]
+    autograd-nn examples
+    autograd-nn draw EXAMPLE [--mode forward|backward|both] -o FILE
+    autograd-nn train --data moons [--hidden 16,16] [--epochs 100] ... --out DIR
+
+Each subcommand is one module here with an `add_<name>` function, listed in
+`SUBCOMMANDS`, that registers its parser (with `common.add_command`) and the
+`run_<name>` function carrying it out. `expr` is the safe parser of what
+`grad` is given. A mistake in what was typed ends with one line on stderr and
+exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from ..viz import GraphvizNotFoundError
+from .common import CommandError, OneLineParser, Subparsers, error_line
+from .draw import add_draw, run_draw
+from .examples import add_examples, run_examples
+from .expr import ExpressionError
+from .grad import add_grad, run_grad
+from .train import TRAIN_DPI, add_train, run_train
+from .walk import add_walk, run_walk
+
+__all__ = [
+    "SUBCOMMANDS",
+    "TRAIN_DPI",
+    "CommandError",
+    "add_draw",
+    "add_examples",
+    "add_grad",
+    "add_train",
+    "add_walk",
+    "build_parser",
+    "main",
+    "run_draw",
+    "run_examples",
+    "run_grad",
+    "run_train",
+    "run_walk",
+]
+
+SUBCOMMANDS: list[Callable[[Subparsers], None]] = [
+    add_walk, add_grad, add_examples, add_draw, add_train,
+]
+"""Each registers one subcommand; add one function here to add a subcommand."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `autograd-nn` argument parser with every subcommand of `SUBCOMMANDS`."""
+    parser = OneLineParser(
+        prog="autograd-nn",
+        description="Backpropagation you can step through: worked examples, gradients "
+        "of expressions you type, and drawings of the forward and backward pass.",
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser
+    )
+    for add in SUBCOMMANDS:
+        add(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `autograd-nn` and `python -m autograd_nn`; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else 0 if done.code is None else 2
+    try:
+        code: int = args.run(args)
+    except (ExpressionError, ValueError, ArithmeticError, OSError,
+            GraphvizNotFoundError) as error:
+        print(f"autograd-nn {args.command}: error: {error_line(error)}", file=sys.stderr)
+        return 2
+    return code

@@ -1,0 +1,126 @@
+"""`autograd-nn grad`: value and gradient of an expression typed on the command line."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable, Sequence
+
+from ..engine import Value
+from ..gradcheck import numerical_grad
+from ..viz import MODES, draw_graph, save_drawing
+from .common import CommandError, Subparsers, add_command, error_line
+from .expr import check_variable, parse
+
+__all__ = ["add_grad", "run_grad"]
+
+SUMMARY = "value and gradient of an expression, e.g. grad \"x*y + z\" x=3 y=-4 z=2"
+"""The line `autograd-nn --help` shows for `grad`."""
+DESCRIPTION = """\
+Evaluate an expression at the given point and backpropagate through it. The expression
+may use numbers, the variables given as NAME=VALUE, + - * / ** and the functions of the
+op table; nothing else is accepted. (An expression starting with '-' needs a space in
+front: " -x*y".)
+"""
+"""What `autograd-nn grad --help` starts with."""
+
+
+def add_grad(commands: Subparsers) -> None:
+    """`grad`: value and gradient of an expression typed on the command line."""
+    parser = add_command(commands, "grad", run_grad, SUMMARY, DESCRIPTION)
+    parser.add_argument("expression", help='the expression, quoted, e.g. "sin(x**2 + 5)"')
+    parser.add_argument("assignments", nargs="*", metavar="NAME=VALUE",
+                        help="the point, e.g. x=3 y=-4")
+    parser.add_argument("--check", action=argparse.BooleanOptionalAction, default=None,
+                        help="compare with central finite differences (default: on; "
+                        "--check makes a check that cannot be done at the point an error)")
+    parser.add_argument("--draw", metavar="FILE",
+                        help="draw the graph to FILE (.svg, .png, .pdf or .gv)")
+    parser.add_argument("--mode", choices=MODES, default="both",
+                        help="what --draw shows (default: both)")
+
+
+def _assignments(texts: Sequence[str]) -> dict[str, float]:
+    """The point typed as NAME=VALUE words, e.g. ["x=3", "y=-4"] -> {"x": 3.0, "y": -4.0}."""
+    values: dict[str, float] = {}
+    for text in texts:
+        name, equals, number = text.partition("=")
+        if not equals:
+            raise CommandError(f"bad assignment {text!r}: write NAME=VALUE, e.g. x=3")
+        name = check_variable(name.strip())
+        try:
+            value = float(number)
+        except ValueError:
+            raise CommandError(f"bad value in {text!r}: {number!r} is not a number") from None
+        if not math.isfinite(value):
+            raise CommandError(f"bad value in {text!r}: give a finite number")
+        if name in values:
+            raise CommandError(f"{name} is given twice")
+        values[name] = value
+    return values
+
+
+def run_grad(args: argparse.Namespace) -> int:
+    """Print the value and gradient; 1 if the finite-difference check disagrees."""
+    point = _assignments(args.assignments)
+    expression = parse(args.expression, point)
+    leaves = {name: Value(value, name) for name, value in point.items()}
+    out = expression.build(leaves)
+    top = "out" if "f" in point else "f"
+    if not out.label:
+        out.label = top
+    out.backward()
+    print(f"{top} = {expression.text.strip()}")
+    if point:
+        print("at " + ", ".join(f"{n} = {v:.10g}" for n, v in point.items()))
+    print(f"value: {out.data:.10g}")
+    if not point:
+        return 0
+    print("gradient:")
+    for name, leaf in leaves.items():
+        print(f"  d{top}/d{name} = {leaf.grad:.10g}")
+    status = 0
+    if args.check is not False:
+        status = _compare_with_finite_differences(
+            expression, leaves, top, required=args.check is True
+        )
+    if args.draw:
+        save_drawing(draw_graph(out, args.mode), args.draw)
+        print(f"drew the graph to {args.draw}")
+    return status
+
+
+def _compare_with_finite_differences(
+    expression: Callable[[list[Value]], Value],
+    leaves: dict[str, Value],
+    top: str,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    *,
+    required: bool = False,
+) -> int:
+    """Print analytic against central-difference gradients; 1 if any disagree.
+
+    A point within `eps` of the edge of a function's domain (log at 1e-7) has
+    no central difference: that raises if the check was `required`, else it
+    is said and skipped.
+    """
+    try:
+        numeric = numerical_grad(expression, [leaf.data for leaf in leaves.values()], eps)
+    except (ValueError, ArithmeticError) as error:
+        if required:
+            raise
+        print(f"finite-difference check skipped: {error_line(error)}")
+        return 0
+    print(f"finite-difference check (central differences, eps {eps:g}; "
+          f"ok when |analytic - numeric| <= {atol:g} + {rtol:g} * |numeric|):")
+    failed = False
+    for (name, leaf), estimate in zip(leaves.items(), numeric):
+        ok = abs(leaf.grad - estimate) <= atol + rtol * abs(estimate)
+        failed |= not ok
+        print(f"  d{top}/d{name}: analytic {leaf.grad:.10g}, numeric {estimate:.10g}, "
+              f"{'ok' if ok else 'MISMATCH'}")
+    if failed:
+        print("  (at a kink, such as relu or abs at 0, there is no derivative and the two differ)")
+    return 1 if failed else 0

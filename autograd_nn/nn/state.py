@@ -1,0 +1,173 @@
+"""A model's numbers as JSON: the structure check and the model file format.
+
+`check_like` compares a JSON-like state with a model's own state (same keys,
+same list lengths, finite numbers, whole counters) and says where the first
+difference is. `write_model_file` and `read_model_file` are the file format
+``{"format": "autograd_nn model", "version": 1, "module": repr, "state": ...}``:
+written atomically with floats exact, read back with every check done before
+anything is returned, and never pickle.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from typing import Any
+
+from .. import checks
+from ..files import write_atomically
+
+__all__ = ["FILE_FORMAT", "FILE_VERSION", "check_like", "join", "read_model_file",
+           "write_model_file"]
+
+FILE_FORMAT = "autograd_nn model"
+FILE_VERSION = 1
+
+_DOCUMENT_KEYS = ("format", "version", "module", "state")
+
+_Pending = list[tuple[object, object, str]]
+
+
+def join(where: str, key: str) -> str:
+    """The place of `key` inside the place `where`, e.g. ``layers[1].neurons``."""
+    return f"{where}.{key}" if where else key
+
+
+# The structure check: each kind of template entry has its own check, which
+# returns the pairs below it still to compare.
+
+
+def _object_like(got: object, expected: dict[str, object], at: str, place: str) -> _Pending:
+    if not isinstance(got, dict):
+        raise ValueError(f"{place}: expected an object with keys {sorted(expected)}, "
+                         f"got {checks.describe(got)}")
+    missing = [key for key in expected if key not in got]
+    if missing:
+        raise ValueError(f"{place}: missing key(s) {missing}")
+    unexpected = [key for key in got if key not in expected]
+    if unexpected:
+        raise ValueError(f"{place}: unexpected key(s) {unexpected}; expected {sorted(expected)}")
+    return [(got[key], expected[key], join(at, key)) for key in reversed(list(expected))]
+
+
+def _list_like(got: object, expected: list[object], at: str, place: str) -> _Pending:
+    if not isinstance(got, list):
+        raise ValueError(
+            f"{place}: expected a list of {len(expected)} entries, got {checks.describe(got)}"
+        )
+    if len(got) != len(expected):
+        raise ValueError(f"{place}: expected a list of {len(expected)} entries, got {len(got)}")
+    return [(got[i], expected[i], f"{at}[{i}]") for i in reversed(range(len(got)))]
+
+
+def _counter_like(got: object, place: str) -> None:
+    if isinstance(got, bool) or not isinstance(got, int) or got < 0:
+        raise ValueError(f"{place}: expected a whole number >= 0, got {checks.describe(got)}")
+
+
+def _number_like(got: object, place: str) -> None:
+    if not checks.is_number(got):
+        raise ValueError(f"{place}: expected a number, got {checks.describe(got)}")
+    try:
+        finite = math.isfinite(got)
+    except OverflowError:  # an int too large for a float
+        finite = False
+    if not finite:
+        raise ValueError(f"{place}: expected a finite number, got {got!r}")
+
+
+def check_like(given: object, template: object, where: str = "") -> None:
+    """Raise ValueError at the first place `given` differs from `template`.
+
+    Same keys, same list lengths; where the template holds a float, a finite
+    number; where it holds an int (a counter), a whole number >= 0. An
+    explicit stack, not recursion, so no nesting depth is too deep.
+    """
+    stack: _Pending = [(given, template, where)]
+    while stack:
+        got, expected, at = stack.pop()
+        place = at or "the state"
+        if isinstance(expected, dict):
+            stack.extend(_object_like(got, expected, at, place))
+        elif isinstance(expected, list):
+            stack.extend(_list_like(got, expected, at, place))
+        elif isinstance(expected, int) and not isinstance(expected, bool):
+            _counter_like(got, place)
+        else:
+            _number_like(got, place)
+
+
+# The file format.
+
+
+def write_model_file(path: str | os.PathLike[str], module: str, state: object) -> None:
+    """Write `state` of the model described by `module` (its repr) atomically, floats exact.
+
+    A state holding anything but finite numbers raises `ValueError` and
+    leaves an existing file untouched.
+    """
+    try:
+        check_like(state, state)
+    except ValueError as error:
+        raise ValueError(f"cannot save {module}: {error}") from None
+    document = {"format": FILE_FORMAT, "version": FILE_VERSION, "module": module, "state": state}
+    write_atomically(path, json.dumps(document, indent=1, allow_nan=False) + "\n")
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a finite number")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def _parse(where: str) -> object:
+    """The JSON document in the file `where`: UTF-8, strict (no NaN, no duplicate keys)."""
+    with open(where, "rb") as file:
+        raw = file.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{where}: not a UTF-8 text file (byte {error.start})") from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"{where}: not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from None
+    except (ValueError, RecursionError) as error:
+        raise ValueError(f"{where}: not a model file: {error}") from None
+
+
+def _check_document(document: object, where: str, module: str) -> object:
+    """The state in a parsed model file, once its format, version and module are right."""
+    if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
+        raise ValueError(f"{where}: not an autograd_nn model file "
+                         f"(no \"format\": \"{FILE_FORMAT}\")")
+    if document.get("version") != FILE_VERSION:
+        raise ValueError(f"{where}: unsupported model file version "
+                         f"{document.get('version')!r} (this version reads {FILE_VERSION})")
+    if sorted(document) != sorted(_DOCUMENT_KEYS):
+        raise ValueError(f"{where}: a model file has the keys format, version, module "
+                         f"and state; got {sorted(document)}")
+    if document["module"] != module:
+        raise ValueError(f"{where}: holds {document['module']!s}, but this model is {module}")
+    return document["state"]
+
+
+def read_model_file(path: str | os.PathLike[str], module: str) -> object:
+    """The state in a file written by `write_model_file` for a model described as `module`.
+
+    A file that is not such a model file, or was saved from a different
+    architecture, raises `ValueError` saying what; the state's own shape is
+    the caller's to check (`check_like`).
+    """
+    where = os.fspath(path)
+    return _check_document(_parse(where), where, module)
