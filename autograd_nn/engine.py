@@ -6,6 +6,10 @@ the output back, multiplies each node's upstream gradient by the op table's
 local derivatives (the chain rule). No node holds a closure, so a graph has no
 reference cycles and is freed as soon as its output is.
 
+A leaf is a parameter or an input, which gets a gradient, or a constant
+(`requires_grad` False), which does not: a plain number in an expression, a
+`Value(..., requires_grad=False)`, or a result computed under `no_grad`.
+
 Speed matters here (a training step records tens of thousands of nodes), so
 the operators skip `apply`'s generality, nodes are built slot by slot, and
 `backward` keeps the cycle collector from rescanning a graph that cannot be
@@ -21,7 +25,7 @@ from contextlib import contextmanager
 from typing import Union
 
 from .checks import is_number
-from .ops import LEAF, LEAKY_RELU_SLOPE, OPS, Op, op_named
+from .ops import CONSTANT, LEAF, LEAKY_RELU_SLOPE, OPS, Op, op_named
 
 __all__ = [
     "Value",
@@ -36,23 +40,46 @@ __all__ = [
 Number = int | float
 Operand = Union["Value", int, float]
 
-_recording = True
+class _GradMode(threading.local):
+    """Whether this thread records graphs: `no_grad` switches it per thread, as in PyTorch."""
+
+    recording = True
+
+
+_mode = _GradMode()
+# How many threads are inside `no_grad`. While none is, every thread records,
+# and building a node reads this one global instead of the thread-local mode.
+_threads_not_recording = 0
+_mode_lock = threading.Lock()
+
+
+def _count_not_recording(change: int) -> None:
+    global _threads_not_recording
+    with _mode_lock:
+        _threads_not_recording += change
 
 
 @contextmanager
 def no_grad() -> Iterator[None]:
-    """Within this block, results record no inputs: evaluation without a graph."""
-    global _recording
-    previous, _recording = _recording, False
+    """Within this block, results record no inputs: evaluation without a graph.
+
+    The switch is this thread's alone: another thread keeps recording.
+    """
+    if not _mode.recording:  # nested: the outer block restores recording
+        yield
+        return
+    _mode.recording = False
+    _count_not_recording(+1)
     try:
         yield
     finally:
-        _recording = previous
+        _mode.recording = True
+        _count_not_recording(-1)
 
 
 def is_recording() -> bool:
-    """Whether new results record their inputs (False inside `no_grad`)."""
-    return _recording
+    """Whether new results record their inputs in this thread (False inside `no_grad`)."""
+    return _threads_not_recording == 0 or _mode.recording
 
 
 @contextmanager
@@ -105,7 +132,7 @@ def _operator(op: Op) -> tuple[Callable[[Value, Operand], Value], Callable[[Valu
         return _binary(op, self, other)
 
     def reflected(self: Value, other: Number) -> Value:
-        return _binary(op, Value(other), self)
+        return _binary(op, _constant(other), self)
 
     forward.__doc__ = f"self {op.symbol} other"
     reflected.__doc__ = f"other {op.symbol} self, for a plain number on the left"
@@ -125,11 +152,11 @@ class Value:
     inputs: tuple[Value, ...]
     _visit: object  # the mark of the last `topological_sort` that reached this node
 
-    def __init__(self, data: Number, label: str = "") -> None:
+    def __init__(self, data: Number, label: str = "", requires_grad: bool = True) -> None:
         self.data = data if type(data) is float else _as_float(data)
         self.grad = 0.0
         self.label = label
-        self._op = LEAF
+        self._op = LEAF if requires_grad is True else _constant_op(requires_grad)
         self.inputs = ()
         self._visit = None
 
@@ -138,12 +165,33 @@ class Value:
         """The op table's name of the op that made this node; "" for a leaf."""
         return self._op.name
 
+    @property
+    def requires_grad(self) -> bool:
+        """Whether `backward` computes a gradient for this node (PyTorch's name).
+
+        False only for a constant: a plain number in an expression (the 2 in
+        ``x**2``), a `Value(..., requires_grad=False)` (data, targets), or a
+        result computed under `no_grad`. Its `.grad` stays 0.
+        """
+        return self._op is not CONSTANT
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self.inputs:
+            raise ValueError(
+                "requires_grad can only be set on a leaf (a node with no inputs); "
+                f"this node was made by {self.op!r}"
+            )
+        self._op = LEAF if value is True else _constant_op(value)
+
     def __repr__(self) -> str:
         parts = [repr(self.data)]
         if self.label:
             parts.append(f"label={self.label!r}")
         if self.inputs:
             parts.append(f"op={self.op!r}")
+        elif self._op is CONSTANT:
+            parts.append("requires_grad=False")
         if self.grad:
             parts.append(f"grad={self.grad!r}")
         return f"Value({', '.join(parts)})"
@@ -151,17 +199,30 @@ class Value:
     def __float__(self) -> float:
         return self.data
 
+    def __reduce__(self) -> tuple[Callable[[float, str, bool, float], Value], tuple[object, ...]]:
+        """Copy and pickle a leaf (data, label, requires_grad, grad), as PyTorch does.
+
+        A node with inputs is refused: copying it would copy its whole graph.
+        So `copy.deepcopy(model)` works (parameters are leaves).
+        """
+        if self.inputs:
+            raise TypeError(
+                f"only a leaf Value (one with no inputs) can be copied or pickled; this one "
+                f"was made by {self.op!r}: copy its .data, or copy the leaves and rebuild"
+            )
+        return _leaf, (self.data, self.label, self._op is not CONSTANT, self.grad)
+
     # Building the graph -------------------------------------------------
 
     def apply(self, op: str | Op, *others: Operand) -> Value:
         """Any op of the table applied to self (and `others`), e.g. `x.apply("tanh")`.
 
         The methods below are shorthands for this; a new table entry is usable
-        here at once. Plain numbers among `others` become leaves of the graph.
+        here at once. Plain numbers among `others` become constants of the graph.
         """
         if isinstance(op, str):
             op = op_named(op)
-        inputs = (self, *[o if isinstance(o, Value) else Value(o) for o in others])
+        inputs = (self, *[o if isinstance(o, Value) else _constant(o) for o in others])
         if op.arity is not None and len(inputs) != op.arity:
             raise TypeError(f"{op.name} takes {op.arity} input(s), got {len(inputs)}")
         return _make(op, inputs)
@@ -211,19 +272,25 @@ class Value:
                 upstream = node.grad
                 # One and two inputs are nearly every node: unpacking them by
                 # name is much faster than building an argument list.
+                # A constant's derivative is computed with its partner's (one
+                # table call gives both) but never added: its grad stays 0.
                 if len(inputs) == 2:
                     a, b = inputs
                     d_a, d_b = node._op.derivatives(node.data, a.data, b.data)
-                    a.grad += upstream * d_a
-                    b.grad += upstream * d_b
+                    if a._op is not CONSTANT:
+                        a.grad += upstream * d_a
+                    if b._op is not CONSTANT:
+                        b.grad += upstream * d_b
                 elif len(inputs) == 1:
                     (a,) = inputs
                     (d_a,) = node._op.derivatives(node.data, a.data)
-                    a.grad += upstream * d_a
+                    if a._op is not CONSTANT:
+                        a.grad += upstream * d_a
                 else:
                     local = node._op.derivatives(node.data, *[i.data for i in inputs])
                     for child, derivative in zip(inputs, local):
-                        child.grad += upstream * derivative
+                        if child._op is not CONSTANT:
+                            child.grad += upstream * derivative
 
 
 # Nodes are made by `_binary`, `_unary` and `_make`, which set the six slots
@@ -232,20 +299,46 @@ class Value:
 _new_value = Value.__new__
 
 
+def _constant_op(requires_grad: object) -> Op:
+    """The pseudo-op for a leaf whose `requires_grad` is not True: CONSTANT if it is False."""
+    if requires_grad is not False:
+        raise TypeError(f"requires_grad must be True or False, got {requires_grad!r}")
+    return CONSTANT
+
+
+def _leaf(data: float, label: str, requires_grad: bool, grad: float) -> Value:
+    """A leaf as `Value.__reduce__` recorded it."""
+    out = Value(data, label, requires_grad)
+    out.grad = grad
+    return out
+
+
+def _constant(x: Number) -> Value:
+    """A constant leaf holding the plain number `x`: it gets no gradient."""
+    out = _new_value(Value)
+    out.data = x if type(x) is float else _as_float(x)
+    out.grad = 0.0
+    out.label = ""
+    out._visit = None
+    out._op = CONSTANT
+    out.inputs = ()
+    return out
+
+
 def _binary(op: Op, a: Value, b: Operand) -> Value:
-    """A node for two-input `op`; a plain number `b` becomes a leaf."""
+    """A node for two-input `op`; a plain number `b` becomes a constant."""
     if not isinstance(b, Value):
-        b = Value(b)
+        b = _constant(b)
     out = _new_value(Value)
     out.data = op.forward(a.data, b.data)
     out.grad = 0.0
     out.label = ""
     out._visit = None
-    if _recording:
+    if _threads_not_recording == 0 or _mode.recording:
         out._op = op
         out.inputs = (a, b)
     else:
-        out._op = LEAF
+        out._op = CONSTANT
         out.inputs = ()
     return out
 
@@ -257,11 +350,11 @@ def _unary(op: Op, a: Value) -> Value:
     out.grad = 0.0
     out.label = ""
     out._visit = None
-    if _recording:
+    if _threads_not_recording == 0 or _mode.recording:
         out._op = op
         out.inputs = (a,)
     else:
-        out._op = LEAF
+        out._op = CONSTANT
         out.inputs = ()
     return out
 
@@ -273,20 +366,20 @@ def _make(op: Op, inputs: tuple[Value, ...]) -> Value:
     out.grad = 0.0
     out.label = ""
     out._visit = None
-    if _recording:
+    if _threads_not_recording == 0 or _mode.recording:
         out._op = op
         out.inputs = inputs
     else:
-        out._op = LEAF
+        out._op = CONSTANT
         out.inputs = ()
     return out
 
 
 def sum_values(terms: Iterable[Operand]) -> Value:
     """One n-ary `sum` node over all terms: a wide sum without a deep chain."""
-    inputs = tuple(t if isinstance(t, Value) else Value(t) for t in terms)
+    inputs = tuple(t if isinstance(t, Value) else _constant(t) for t in terms)
     if not inputs:
-        return Value(0.0)
+        return _constant(0.0)
     return _make(_SUM, inputs)
 
 

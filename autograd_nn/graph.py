@@ -29,6 +29,7 @@ __all__ = [
     "consumers",
     "evaluation_order",
     "gradients",
+    "is_constant",
     "node_names",
     "op_of",
 ]
@@ -40,6 +41,11 @@ Use = tuple[Value, int]
 def op_of(node: Value) -> Op:
     """The op table's entry for the op that made `node` (`ops.LEAF` for a leaf)."""
     return node._op
+
+
+def is_constant(node: Value) -> bool:
+    """Whether `node` is a constant: a leaf that gets no gradient (the 2 in ``x**2``)."""
+    return not node.requires_grad
 
 
 def evaluation_order(root: Value) -> list[Value]:
@@ -90,11 +96,12 @@ class BackwardPass:
     """One backward pass over a graph, computed from the op table without touching `.grad`."""
 
     gradients: dict[Value, float]
-    """d root / d node for every node; equal to what `root.backward()` sets."""
+    """d root / d node for every node (0 for a constant); equal to what `root.backward()` sets."""
     local: dict[Value, tuple[float, ...]]
     """For each computed node, d node / d input for each of its inputs."""
     uses: dict[Value, list[Use]]
-    """For each node, (consumer, position) in the order the engine adds their terms."""
+    """For each node, (consumer, position) in the order the engine adds their terms;
+    none for a constant, which receives nothing."""
 
     def sent(self, consumer: Value, position: int) -> float:
         """What `consumer` sends its input at `position`: upstream times local derivative."""
@@ -119,8 +126,9 @@ def backward_pass(root: Value) -> BackwardPass:
         upstream = grads[node]
         derivatives = local[node] = node._op.derivatives(node.data, *[i.data for i in inputs])
         for position, (child, derivative) in enumerate(zip(inputs, derivatives)):
-            grads[child] += upstream * derivative
-            uses[child].append((node, position))
+            if child.requires_grad:
+                grads[child] += upstream * derivative
+                uses[child].append((node, position))
     return BackwardPass(grads, local, uses)
 
 

@@ -102,7 +102,7 @@ def _check_range(
 
 
 def _as_value(x: Scalar) -> Value:
-    return x if isinstance(x, Value) else Value(x)
+    return x if isinstance(x, Value) else Value(x, requires_grad=False)
 
 
 def mse_loss(predictions: Sequence[Scalar], targets: Sequence[Scalar]) -> Value:
@@ -144,7 +144,7 @@ def _clamped_log(x: Value) -> Value:
     """
     if x.data > 0.0 and math.log(x.data) >= LOG_FLOOR:
         return x.log()
-    return Value(LOG_FLOOR, label="log floor")
+    return Value(LOG_FLOOR, label="log floor", requires_grad=False)
 
 
 def binary_cross_entropy(predictions: Sequence[Scalar], targets: Sequence[Scalar]) -> Value:

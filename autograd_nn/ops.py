@@ -22,7 +22,16 @@ from dataclasses import dataclass
 
 from .checks import UnknownNameError
 
-__all__ = ["FUNCTIONS", "LEAF", "LEAKY_RELU_SLOPE", "OPS", "UNARY_FUNCTIONS", "Op", "op_named"]
+__all__ = [
+    "CONSTANT",
+    "FUNCTIONS",
+    "LEAF",
+    "LEAKY_RELU_SLOPE",
+    "OPS",
+    "UNARY_FUNCTIONS",
+    "Op",
+    "op_named",
+]
 
 LEAKY_RELU_SLOPE = 0.01
 """leaky_relu's negative slope when none is given (PyTorch's default)."""
@@ -164,12 +173,13 @@ _TABLE = (
     Op(
         "sigmoid", "σ", 1, _sigmoid,
         lambda out, a: (out * (1.0 - out),),
-        ("s(1-s)",),
+        ("σ(a)(1-σ(a))",),
         "logistic sigmoid s(a) = 1/(1+exp(-a))",
     ),
     Op(
-        "relu", "relu", 1, lambda a: a if a > 0.0 else 0.0,
-        lambda out, a: (1.0 if a > 0.0 else 0.0,),
+        # Written so that NaN passes through, as in PyTorch (NaN <= 0 is False).
+        "relu", "relu", 1, lambda a: 0.0 if a <= 0.0 else a,
+        lambda out, a: (0.0 if a <= 0.0 else 1.0,),
         ("1 if a > 0 else 0",),
         "rectified linear unit",
     ),
@@ -191,8 +201,11 @@ _TABLE = (
 OPS: dict[str, Op] = {op.name: op for op in _TABLE}
 """Every primitive by name."""
 
-LEAF = Op("", "", 0, lambda: 0.0, lambda out: (), (), "input or constant")
-"""The pseudo-op of a leaf: a node with no inputs."""
+LEAF = Op("", "", 0, lambda: 0.0, lambda out: (), (), "input or parameter")
+"""The pseudo-op of a leaf that gets gradients: an input or a parameter."""
+
+CONSTANT = Op("", "", 0, lambda: 0.0, lambda out: (), (), "constant")
+"""The pseudo-op of a constant: a leaf that gets no gradient, e.g. the 2 in ``x**2``."""
 
 UNARY_FUNCTIONS: tuple[str, ...] = tuple(
     op.name for op in _TABLE if op.arity == 1 and op.name.isidentifier() and op.name != "neg"

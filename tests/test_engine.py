@@ -237,3 +237,112 @@ def test_apply_checks_arity_and_names():
         x.apply("tanh", 2.0)
     with pytest.raises(KeyError, match="no op named"):
         x.apply("tan")
+
+
+# Constants: plain numbers get no gradient -------------------------------------
+
+
+def test_a_plain_number_operand_is_a_constant_without_gradient():
+    x = Value(-1.5, "x")
+    y = x * 3
+    constant = y.inputs[1]
+    assert constant.data == 3.0 and constant.op == "" and constant.inputs == ()
+    assert constant.requires_grad is False and x.requires_grad is True and y.requires_grad
+    y.backward()
+    assert x.grad == 3.0 and constant.grad == 0.0
+
+
+@pytest.mark.parametrize(
+    "build",
+    [lambda x: 2 * x, lambda x: 2 - x, lambda x: 2 / x, lambda x: 2**x, lambda x: x + 5,
+     lambda x: x**2, lambda x: x.leaky_relu(0.2), lambda x: x.apply("*", 4),
+     lambda x: sum_values([x, 1.0, 2])],
+)
+def test_every_way_of_writing_a_number_makes_a_constant(build):
+    x = Value(0.75, "x")
+    out = build(x)
+    out.backward()
+    constants = [node for node in topological_sort(out) if not node.inputs and node is not x]
+    assert constants and all(not c.requires_grad and c.grad == 0.0 for c in constants)
+    assert x.grad != 0.0
+
+
+def test_squaring_a_negative_error_shows_no_nan():
+    """The exponent's d/db = a^b log(a) is NaN for a < 0; a constant never receives it."""
+    x = Value(0.25, "x")
+    error = 1 - (x * 8).sigmoid() - 1  # negative
+    loss = error**2
+    loss.backward()
+    assert error.data < 0
+    grads = [node.grad for node in topological_sort(loss)]
+    assert all(math.isfinite(g) for g in grads)
+
+
+def test_requires_grad_false_makes_a_constant_explicitly():
+    w = Value(2.0, "w")
+    t = Value(1.0, "t", requires_grad=False)
+    loss = (w - t) ** 2
+    loss.backward()
+    assert w.grad == 2.0 and t.grad == 0.0 and not t.requires_grad
+    assert "requires_grad=False" in repr(t)
+
+
+def test_requires_grad_can_be_switched_on_a_leaf_only():
+    x = Value(1.0, "x")
+    x.requires_grad = False
+    (x * 2).backward()
+    assert x.grad == 0.0
+    x.requires_grad = True
+    (x * 2).backward()
+    assert x.grad == 2.0
+    with pytest.raises(ValueError, match="only be set on a leaf"):
+        (x * 2).requires_grad = False
+    with pytest.raises(TypeError, match="requires_grad must be True or False"):
+        Value(1.0, requires_grad=0)  # type: ignore[arg-type]
+
+
+def test_results_under_no_grad_are_constants():
+    x = Value(1.0, "x")
+    with no_grad():
+        y = x * 2
+    assert y.inputs == () and not y.requires_grad
+
+
+def test_constants_match_pytorch_which_gives_numbers_no_gradient():
+    torch = pytest.importorskip("torch")
+    x = Value(-0.7, "x")
+    out = (x - 3) ** 2 + 2 ** x
+    out.backward()
+    tx = torch.tensor(-0.7, dtype=torch.float64, requires_grad=True)
+    ((tx - 3) ** 2 + 2**tx).backward()
+    assert x.grad == pytest.approx(tx.grad.item(), rel=1e-15)
+
+
+def test_a_leaf_copies_and_pickles_and_a_model_deep_copies():
+    import copy
+    import pickle
+
+    from autograd_nn.nn import MLP
+
+    w = Value(1.5, "w")
+    w.grad = 0.25
+    for clone in (copy.copy(w), copy.deepcopy(w), pickle.loads(pickle.dumps(w))):
+        assert clone is not w
+        assert (clone.data, clone.label, clone.grad, clone.requires_grad) == (1.5, "w", 0.25, True)
+    constant = copy.deepcopy(Value(2.0, requires_grad=False))
+    assert not constant.requires_grad
+    model = MLP(2, [3, 1], seed=0)
+    twin = copy.deepcopy(model)
+    assert [p.data for p in twin.parameters()] == [p.data for p in model.parameters()]
+    twin.parameters()[0].data += 1.0
+    assert twin.parameters()[0].data != model.parameters()[0].data
+
+
+def test_a_node_with_inputs_refuses_to_be_copied_with_a_clear_message():
+    import copy
+    import pickle
+
+    y = Value(2.0, "x") * 3
+    for attempt in (copy.copy, copy.deepcopy, pickle.dumps):
+        with pytest.raises(TypeError, match=r"only a leaf Value .* made by '\*'"):
+            attempt(y)

@@ -836,3 +836,14 @@ def test_no_grad_evaluation_equals_the_recorded_graph_bit_for_bit(activation):
     assert all(v.inputs == () for out in evaluated for v in out)
     assert single.data == model.layers[0].neurons[2](samples[0]).data
     assert model.evaluate(samples[1]) == recorded[1]
+
+
+def test_numbers_fed_to_a_model_are_constants():
+    """Data is not a parameter: the sample's numbers get no gradient, as in PyTorch."""
+    model = MLP(2, [3, 1], seed=0)
+    out = model([0.5, -1.0])
+    out.backward()
+    inputs = [n for n in topological_sort(out) if n.label in ("x1", "x2")]
+    assert len(inputs) == 2 and all(not x.requires_grad and x.grad == 0.0 for x in inputs)
+    assert all(p.requires_grad for p in model.parameters())
+    assert any(p.grad != 0.0 for p in model.parameters())

@@ -83,7 +83,7 @@ class Neuron(Module):
         """The neuron's output for a sample of Values."""
         check_length(sample, self.n_inputs, self)
         if not is_recording():
-            return Value(self.evaluate([x.data for x in sample]))
+            return Value(self.evaluate([x.data for x in sample]), requires_grad=False)
         return self._record(sample)
 
     def _record(self, sample: Sequence[Value]) -> Value:
@@ -187,7 +187,7 @@ class Layer(Module):
         """Each neuron's output for the sample."""
         check_length(sample, self.n_inputs, self)
         if not is_recording():
-            return [Value(y) for y in self.evaluate([x.data for x in sample])]
+            return [Value(y, requires_grad=False) for y in self.evaluate([x.data for x in sample])]
         return [neuron._record(sample) for neuron in self.neurons]
 
     def evaluate(self, xs: Sequence[float]) -> list[float]:
@@ -272,7 +272,7 @@ class MLP(Module):
         """The last layer's outputs for the sample."""
         check_length(sample, self.n_inputs, self)
         if not is_recording():
-            return [Value(y) for y in self.evaluate([x.data for x in sample])]
+            return [Value(y, requires_grad=False) for y in self.evaluate([x.data for x in sample])]
         for layer in self.layers:
             sample = layer.forward(sample)
         return sample

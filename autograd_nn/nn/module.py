@@ -86,7 +86,7 @@ def as_values(sample: object, who: object) -> list[Value]:
         if isinstance(x, Value):
             values.append(x)
         elif checks.is_number(x):
-            values.append(Value(float(x), label=f"x{i + 1}"))
+            values.append(Value(float(x), label=f"x{i + 1}", requires_grad=False))
         else:
             raise TypeError(f"{_who(who)}: input {i} of the sample is {checks.describe(x)}; "
                             "expected a number or a Value")

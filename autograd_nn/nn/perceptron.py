@@ -52,7 +52,7 @@ class Perceptron(Module):
     def forward(self, sample: list[Value]) -> list[Value]:
         """The prediction as a constant Value (the step passes no gradient)."""
         check_length(sample, self.n_inputs, self)
-        return [Value(self._predict([v.data for v in sample]))]
+        return [Value(self._predict([v.data for v in sample]), requires_grad=False)]
 
     def fit(self, X: Batch, y: Iterable[int], epochs: int = 100, shuffle: bool = True) -> list[int]:
         """Apply the perceptron rule sample by sample for up to `epochs` passes.
