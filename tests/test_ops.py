@@ -76,7 +76,7 @@ def test_leaf_and_unary_functions():
 
 def test_formula_of_nary_op_is_shared():
     assert OPS["sum"].formula(0) == OPS["sum"].formula(7) == "1"
-    assert OPS["sigmoid"].formula(0) == "s(1-s)"
+    assert OPS["sigmoid"].formula(0) == "σ(a)(1-σ(a))"
     assert OPS["*"].formula(0) == "b" and OPS["*"].formula(1) == "a"
 
 
@@ -198,3 +198,23 @@ def test_adding_an_op_is_one_table_entry(monkeypatch):
     explanations = " ".join(step.explanation for step in backward_steps(y))
     assert "sigmoid(x)" in explanations and "0.6225" in explanations
     assert "softplus" in draw_graph(y).source
+
+
+@pytest.mark.parametrize(
+    "apply", [Value.relu, Value.leaky_relu, abs, Value.sigmoid, Value.tanh, Value.exp]
+)
+def test_nan_passes_through_piecewise_and_squashing_ops(apply):
+    """relu(nan) was 0, hiding a NaN; PyTorch gives nan, and so does every op here."""
+    assert math.isnan(apply(Value(math.nan, "x")).data)
+
+
+def test_relu_of_nan_matches_pytorch_forward_and_backward():
+    torch = pytest.importorskip("torch")
+    x = Value(math.nan, "x")
+    y = x.relu()
+    y.backward()
+    tx = torch.tensor(math.nan, dtype=torch.float64, requires_grad=True)
+    ty = torch.relu(tx)
+    ty.backward()
+    assert math.isnan(y.data) and math.isnan(ty.item())
+    assert x.grad == tx.grad.item() == 1.0
