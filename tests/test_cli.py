@@ -33,14 +33,14 @@ def test_walk_prints_the_worked_example(capsys):
     code, out, err = run(capsys, "walk")
     assert code == 0 and err == ""
     for line in [
-        "f = x * y = 3 * -4 = -12",
+        "f = x · y = 3 · (-4) = -12",
         "g = f + z = -12 + 2 = -10",
-        "dg/dz = dg/dg * dg/dz = 1 * 1 = 1",
-        "dg/dx = dg/df * df/dx = 1 * y = 1 * -4 = -4",
-        "dg/dy = dg/df * df/dy = 1 * x = 1 * 3 = 3",
-        "x' = 3 - 0.1 * -4 = 3.4",
-        "y' = -4 - 0.1 * 3 = -4.3",
-        "z' = 2 - 0.1 * 1 = 1.9",
+        "dg/dz = dg/dg · ∂g/∂z = 1 · 1 = 1",
+        "dg/dx = dg/df · ∂f/∂x = 1 · y = 1 · (-4) = -4",
+        "dg/dy = dg/df · ∂f/∂y = 1 · x = 1 · 3 = 3",
+        "x' = x - 0.1 · dg/dx = 3 - 0.1 · (-4) = 3.4",
+        "y' = y - 0.1 · dg/dy = -4 - 0.1 · 3 = -4.3",
+        "z' = z - 0.1 · dg/dz = 2 - 0.1 · 1 = 1.9",
         "New output: g = -12.72 (was -10).",
         "a decrease of 2.72",
     ]:
@@ -50,10 +50,10 @@ def test_walk_prints_the_worked_example(capsys):
 
 def test_walk_options(capsys):
     code, out, _ = run(capsys, "walk", "xyz", "--lr", "0.5")
-    assert code == 0 and "x' = 3 - 0.5 * -4 = 5" in out
+    assert code == 0 and "x' = x - 0.5 · dg/dx = 3 - 0.5 · (-4) = 5" in out
     code, out, _ = run(capsys, "walk", "--markdown")
     assert code == 0 and out.startswith("# Worked example xyz")
-    assert r"$\frac{\partial g}{\partial x}" in out
+    assert r"$\frac{dg}{dx}" in out
 
 
 @pytest.mark.parametrize("name", list(EXAMPLES))
@@ -61,14 +61,14 @@ def test_walk_every_example(capsys, name):
     code, out, _ = run(capsys, "walk", name)
     assert code == 0 and "Backward pass" in out and "New output" in out
     if name == "network":
-        assert "dL/dw11 = dL/du1 * du1/dw11 = dL/du1 * x1 = " in out
+        assert "dL/dw11 = dL/du1 · ∂u1/∂w11 = dL/du1 · x1 = " in out
 
 
 @needs_dot
 def test_walk_writes_frames(capsys, tmp_path):
     code, out, _ = run(capsys, "walk", "--out", str(tmp_path / "frames"), "--format", "png")
     assert code == 0 and "index.html" in out
-    assert len(list((tmp_path / "frames").glob("frame_*.png"))) == 10
+    assert len(list((tmp_path / "frames").glob("frame_*.png"))) == 14  # 5+5+4 update
     assert (tmp_path / "frames" / "index.html").is_file()
 
 

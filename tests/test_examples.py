@@ -82,7 +82,7 @@ def test_network_matches_pytorch():
     torch = pytest.importorskip("torch")
     worked = EXAMPLES["network"]()
     worked.output.backward()
-    t = {k: torch.tensor(v.data, dtype=torch.float64, requires_grad=True)
+    t = {k: torch.tensor(v.data, dtype=torch.float64, requires_grad=v.requires_grad)
          for k, v in worked.items() if not v.inputs}
     s1 = torch.sigmoid(t["w11"] * t["x1"] + t["w21"] * t["x2"])
     s2 = torch.sigmoid(t["w12"] * t["x1"] + t["w22"] * t["x2"])
@@ -90,7 +90,24 @@ def test_network_matches_pytorch():
     loss.backward()
     assert worked.output.data == pytest.approx(loss.item(), rel=1e-15)
     for name, tensor in t.items():
-        assert worked[name].grad == pytest.approx(tensor.grad.item(), rel=1e-12, abs=1e-15)
+        if tensor.grad is None:  # data and target: constants, as in PyTorch
+            assert name in ("x1", "x2", "t") and worked[name].grad == 0.0
+        else:
+            assert worked[name].grad == pytest.approx(tensor.grad.item(), rel=1e-12, abs=1e-15)
+    assert sum(tensor.grad is None for tensor in t.values()) == 3
+
+
+def test_data_and_targets_are_constants_and_no_variable_is_e():
+    for name, entry in EXAMPLES.items():
+        worked = entry()
+        assert "e" not in worked, name  # would read as Euler's number in e^2
+        constants = {label for label, value in worked.items() if not value.requires_grad}
+        assert constants == ({"x1", "x2", "t"} if name in ("network", "mlp") else set()), name
+        assert not constants & {p.label for p in worked.params}
+        worked.output.backward()
+        assert all(worked[label].grad == 0.0 for label in constants)
+    xyz = EXAMPLES["xyz"]()
+    assert all(xyz[n].requires_grad for n in "xyz")  # the lecture steps x, y, z themselves
 
 
 def test_network_paths_are_the_lectures():
@@ -109,7 +126,8 @@ def test_mlp_example_comes_with_its_model():
     worked = EXAMPLES["mlp"]()
     assert isinstance(worked.model, MLP)
     assert worked.params == worked.model.parameters()
-    assert worked["L"] is worked.output and worked["e"].inputs[1] is worked["out"]
+    assert worked["L"] is worked.output and worked["err"].inputs[1] is worked["out"]
+    assert [worked[n].requires_grad for n in ("x1", "x2", "t")] == [False] * 3
     again = EXAMPLES["mlp"]()
     assert [p.data for p in again.params] == [p.data for p in worked.params]  # seeded
     worked.output.backward()

@@ -15,8 +15,10 @@ SUMMARY = "step through a worked example: forward, backward, one gradient step"
 """The line `autograd-nn --help` shows for `walk`."""
 DESCRIPTION = """\
 Print a worked example's forward pass, its backward pass step by step in chain-rule
-form, and one gradient-descent step with the new output. With --out, also write one
-picture per step and an index.html that pages through them in a browser.
+form (totals dL/dx from local derivatives ∂f/∂x), and one gradient-descent step with
+the new output. Data, targets and plain numbers are constants: no step lists them.
+With --out, also write one picture per step, the gradient-descent step included, and
+an index.html that pages through them in a browser.
 """
 """What `autograd-nn walk --help` starts with."""
 
@@ -50,7 +52,7 @@ def run_walk(args: argparse.Namespace) -> int:
     if args.out:
         index = render_steps(
             worked.output, args.out, args.format, model=worked.model,
-            title=f"{chosen.name}: {chosen.title}",
+            title=f"{chosen.name}: {chosen.title}", lr=args.lr, params=worked.params,
         )
         print(f"\nWrote the step frames and {index}: open it in a browser "
               "and page with the arrow keys.")

@@ -4,6 +4,13 @@ Each entry of `EXAMPLES` is called to build a fresh graph and returns a
 `Worked`: its labelled Values by label (``EXAMPLES["xyz"]()["g"]``), the output
 as `.output`, the values a gradient-descent step changes as `.params`, and the
 chain-rule paths the lecture writes out as `.paths`.
+
+Data and targets are constants (``Value(..., requires_grad=False)``), as the
+lectures treat them ("we can't change our input data; instead we weight the
+incoming signals"): the network's and the MLP's inputs x1, x2 and target t
+get no gradient. In the first example x, y and z are the inputs the lecture
+itself steps down the gradient, so they keep theirs. No variable is called
+``e``, which would read as Euler's number in ``e^2``: the error is ``err``.
 """
 
 from __future__ import annotations
@@ -73,6 +80,11 @@ def _labelled(value: Value, label: str) -> Value:
     return value
 
 
+def _data(x: float, label: str) -> Value:
+    """A data point or target: a labelled constant, which gets no gradient."""
+    return Value(x, label, requires_grad=False)
+
+
 def xyz() -> Worked:
     """g = x*y + z at x = 3, y = -4, z = 2: the lecture's first backprop example."""
     x, y, z = Value(3.0, "x"), Value(-4.0, "y"), Value(2.0, "z")
@@ -104,22 +116,23 @@ def network() -> Worked:
     """A two-input, two-hidden-neuron sigmoid network with a squared loss.
 
     u1 = w11*x1 + w21*x2, u2 = w12*x1 + w22*x2, σ1 = σ(u1), σ2 = σ(u2),
-    y = v1*σ1 + v2*σ2, σ = σ(y), e = t - σ, L = e^2. The lecture writes
-    dL/dw11 = dL/du1 * x1 and dL/du1 = dL/dσ * dσ/dy * dy/dσ1 * dσ1/du1.
+    y = v1*σ1 + v2*σ2, σ = σ(y), err = t - σ, L = err^2. The lecture writes
+    dL/dw11 = dL/du1 · x1 and dL/du1 = dL/dσ · ∂σ/∂y · ∂y/∂σ1 · ∂σ1/∂u1.
+    The data x1, x2 and the target t are constants.
     """
-    x1, x2 = Value(0.5, "x1"), Value(-1.0, "x2")
+    x1, x2 = _data(0.5, "x1"), _data(-1.0, "x2")
     w11, w21 = Value(0.8, "w11"), Value(0.2, "w21")
     w12, w22 = Value(-0.4, "w12"), Value(0.6, "w22")
     v1, v2 = Value(1.0, "v1"), Value(-0.5, "v2")
-    t = Value(1.0, "t")
+    t = _data(1.0, "t")
     u1 = _labelled(w11 * x1 + w21 * x2, "u1")
     u2 = _labelled(w12 * x1 + w22 * x2, "u2")
     s1 = _labelled(u1.sigmoid(), "σ1")
     s2 = _labelled(u2.sigmoid(), "σ2")
     y = _labelled(v1 * s1 + v2 * s2, "y")
     s = _labelled(y.sigmoid(), "σ")
-    e = _labelled(t - s, "e")
-    loss = _labelled(e**2, "L")
+    err = _labelled(t - s, "err")
+    loss = _labelled(err**2, "L")
     return Worked(
         loss,
         [w11, w21, w12, w22, v1, v2],
@@ -128,14 +141,15 @@ def network() -> Worked:
 
 
 def mlp() -> Worked:
-    """A tiny MLP's squared loss: 2 inputs, 3 tanh neurons, 1 linear output."""
+    """A tiny MLP's squared loss: 2 inputs, 3 tanh neurons, 1 linear output; the
+    data x1, x2 and the target t are constants."""
     model = MLP(2, [3, 1], activation="tanh", seed=1)
-    x1, x2 = Value(0.5, "x1"), Value(-1.5, "x2")
-    target = Value(1.0, "t")
+    x1, x2 = _data(0.5, "x1"), _data(-1.5, "x2")
+    target = _data(1.0, "t")
     out = model([x1, x2])
     assert isinstance(out, Value)
     out.label = "out"
-    error = _labelled(target - out, "e")
+    error = _labelled(target - out, "err")
     loss = _labelled(error**2, "L")
     return Worked(loss, model.parameters(), model=model)
 
@@ -143,11 +157,11 @@ def mlp() -> Worked:
 EXAMPLES: dict[str, Example] = {
     e.name: e
     for e in [
-        Example("xyz", "g = x*y + z", "the lecture's first example, at x=3, y=-4, z=2", xyz),
-        Example("sigmoid", "s = σ(w1*x1 + w2*x2 + b)", "a sigmoid neuron", sigmoid_neuron),
+        Example("xyz", "g = x·y + z", "the lecture's first example, at x=3, y=-4, z=2", xyz),
+        Example("sigmoid", "s = σ(w1·x1 + w2·x2 + b)", "a sigmoid neuron", sigmoid_neuron),
         Example("sin", "f = sin(x^2 + 5)", "the chain rule through two functions", sine),
         Example(
-            "network", "L = (t - σ(v1*σ(u1) + v2*σ(u2)))^2",
+            "network", "L = (t - σ(v1·σ(u1) + v2·σ(u2)))^2",
             "the lectures' small two-layer sigmoid network with a squared loss", network,
         ),
         Example("mlp", "L = (t - MLP(x))^2", "a tiny MLP's loss, drawn with clusters", mlp),

@@ -1,11 +1,20 @@
-"""How the step-through writes numbers, ops, formulas and equations, as text and LaTeX.
+r"""How the step-through writes numbers, ops, formulas and equations, as text and LaTeX.
 
 One notation, read from the op table: an op applied to its operands is
-written by `written` from the op's symbol and arity (``x * y``, ``-a``,
-``tanh(u)``, ``Σ(a, b, c)``); a local derivative is the op's formula text with
-its placeholders replaced by the operands' names (`substitute`); a number is
-written by `format_number`. `to_latex` turns any of these into LaTeX, and
-`equation` joins the stages of an explanation (``dg/dx = ... = -4``) in both.
+written by `written` from the op's symbol and arity (``x · y``, ``x^2``,
+``-a``, ``tanh(u)``, ``Σ(a, b, c)``); a local derivative is the op's formula
+text with its placeholders replaced by the node's own operand names
+(`substitute`: ``σ(u1)(1-σ(u1))``, never one ``s`` for every sigmoid); a
+number is written by `format_number`. `to_latex` turns any of these into
+LaTeX, and `equation` joins the stages of an explanation in both.
+
+The conventions, the same in text and LaTeX:
+
+- a local derivative (one op, its other inputs held fixed) is written with ∂,
+  ``∂f/∂x``; a total one (every path from the output) with d, ``dg/dx``;
+- the product sign is ``·`` (``\cdot``), a power ``^``;
+- a negative number is parenthesised where it is a factor or follows an
+  operator: ``1 · (-4)``, ``3 - 0.1 · (-4)``, but ``-12 + 2`` and ``= -4``.
 """
 
 from __future__ import annotations
@@ -21,8 +30,11 @@ from ..ops import OPS, Op
 
 __all__ = [
     "NUMBER_FORMAT",
+    "PRODUCT",
+    "Partial",
     "format_number",
     "operand_names",
+    "signed",
     "substitute",
     "to_latex",
     "written",
@@ -32,9 +44,19 @@ NUMBER_FORMAT = ".4g"
 """How every number is written in explanations and drawings: short and fixed."""
 
 
+PRODUCT = " · "
+"""The product sign in plain text (``\\cdot`` in LaTeX), as the lectures write it."""
+
+
 def format_number(x: float) -> str:
     """`x` in the fixed short format (4 significant digits); -0 is written 0."""
     return "0" if x == 0.0 else format(x, NUMBER_FORMAT)
+
+
+def signed(text: str, bare: bool = False) -> str:
+    """`text` (a number or formula) parenthesised if it starts with a minus sign,
+    unless it stands `bare` (first in its expression and no factor of a product)."""
+    return f"({text})" if text.startswith("-") and not bare else text
 
 
 def operand_names(order: Sequence[Value]) -> dict[Value, str]:
@@ -64,26 +86,30 @@ def _is_prefix(op: Op) -> bool:
 
 
 def written(op: Op, operands: Sequence[str]) -> str:
-    """`op` applied to `operands` as the table writes it: infix, prefix or a call."""
+    """`op` applied to `operands`: a call (``tanh(u)``, ``Σ(a, b)``), prefix (``-a``)
+    or infix (``x · y``, ``x^2``, ``t - σ``), a negative operand in parentheses
+    unless it comes first in an infix op other than a power."""
     symbol = op.symbol
     if symbol.isidentifier() or op.arity is None:
         return f"{symbol}({', '.join(operands)})"
-    if len(operands) == 1:
-        return f"{symbol}{operands[0]}"
-    return f" {symbol} ".join(operands)
+    if _is_prefix(op):
+        return f"{symbol}{signed(operands[0])}"
+    if symbol == "**":
+        return "^".join(signed(name) for name in operands)
+    first, *rest = operands
+    sign = PRODUCT if symbol == "*" else f" {symbol} "
+    return sign.join([first, *(signed(name) for name in rest)])
 
 
-def operand_number(op: Op, value: float) -> str:
-    """A number as an operand of `op`: a negative one in parentheses where `-` would
-    bind differently (a power's base, a negation's operand)."""
-    text = format_number(value)
-    if text.startswith("-") and (op.symbol == "**" or _is_prefix(op)):
-        return f"({text})"
-    return text
+def in_text(formula: str) -> str:
+    """The op table's formula text in the step-through's signs: ``·`` and ``^``."""
+    return formula.replace("**", "^").replace("*", PRODUCT)
 
 
 def substitute(op: Op, formula: str, inputs: Sequence[str], output: str) -> str:
-    """The formula with the op's placeholders (a, b, x1.., out) replaced by names."""
+    """The formula with the op's placeholders (a, b, x1.., out) replaced by the node's
+    names, in the step-through's signs (`in_text`): ``b*a^(b-1)`` for ``err**2``
+    reads ``2 · err^(2-1)``."""
 
     def replace(match: re.Match[str]) -> str:
         word = match.group()
@@ -96,7 +122,7 @@ def substitute(op: Op, formula: str, inputs: Sequence[str], output: str) -> str:
             return _wrap(inputs[int(numbered.group(1)) - 1])
         return word
 
-    return _WORD.sub(replace, formula)
+    return in_text(_WORD.sub(replace, formula))
 
 
 def _needs_parens(text: str) -> bool:
@@ -119,10 +145,26 @@ def _needs_parens(text: str) -> bool:
 
 @dataclass(frozen=True)
 class Partial:
-    """The symbol d top / d bottom."""
+    """A derivative's symbol: the total d top / d bottom, or with `local` the local
+    ∂ top / ∂ bottom (one op, its other inputs held fixed)."""
 
     top: str
     bottom: str
+    local: bool = False
+
+    @property
+    def text(self) -> str:
+        """``dg/dx`` or ``∂f/∂x``."""
+        d = "∂" if self.local else "d"
+        return f"{d}{self.top}/{d}{self.bottom}"
+
+    @property
+    def latex(self) -> str:
+        r"""``\frac{dg}{dx}`` or ``\frac{\partial f}{\partial x}``."""
+        top, bottom = to_latex(self.top), to_latex(self.bottom)
+        if self.local:
+            return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
+        return rf"\frac{{d{top}}}{{d{bottom}}}"
 
 
 Factor = Partial | str | float
@@ -131,34 +173,38 @@ Stage = tuple[tuple[Factor, ...], ...]
 """One side of an equation: a sum of products."""
 
 
-def factor_text(factor: Factor) -> str:
-    """A factor as plain text, parenthesised where a product needs it."""
+def factor_text(factor: Factor, bare: bool = False) -> str:
+    """A factor as plain text, parenthesised where a product needs it: a formula
+    with an operator outside parentheses, or anything negative unless `bare`."""
     if isinstance(factor, Partial):
-        return f"d{factor.top}/d{factor.bottom}"
+        return factor.text
     if isinstance(factor, float):
-        return format_number(factor)
-    return f"({factor})" if _needs_parens(factor) else factor
+        return signed(format_number(factor), bare)
+    return f"({factor})" if _needs_parens(factor) else signed(factor, bare)
 
 
-def factor_latex(factor: Factor, alone: bool) -> str:
-    """A factor as LaTeX; a negative number in parentheses unless it stands `alone`."""
+def factor_latex(factor: Factor, bare: bool = False) -> str:
+    """A factor as LaTeX, parenthesised where `factor_text` parenthesises it."""
     if isinstance(factor, Partial):
-        return rf"\frac{{\partial {to_latex(factor.top)}}}{{\partial {to_latex(factor.bottom)}}}"
+        return factor.latex
     if isinstance(factor, float):
-        number = format_number(factor)
-        return number if alone or not number.startswith("-") else f"({number})"
-    return rf"\left({to_latex(factor)}\right)" if _needs_parens(factor) else to_latex(factor)
+        return signed(format_number(factor), bare)
+    if _needs_parens(factor):
+        return rf"\left({to_latex(factor)}\right)"
+    return signed(to_latex(factor), bare)
 
 
 def _stage_text(stage: Stage) -> str:
-    return " + ".join(" * ".join(factor_text(f) for f in product) for product in stage)
+    return " + ".join(
+        PRODUCT.join(factor_text(f, k == 0 and len(product) == 1) for f in product)
+        for k, product in enumerate(stage)
+    )
 
 
 def _stage_latex(stage: Stage) -> str:
-    alone = len(stage) == 1
     return " + ".join(
-        r" \cdot ".join(factor_latex(f, alone and len(product) == 1) for f in product)
-        for product in stage
+        r" \cdot ".join(factor_latex(f, k == 0 and len(product) == 1) for f in product)
+        for k, product in enumerate(stage)
     )
 
 
@@ -183,7 +229,7 @@ _FUNCTIONS = {name for name in OPS if name.isidentifier()} | {"sign"}
 _WORDS = {"if", "else", "and", "or"}
 _SYMBOLS = {
     "#": r"\#", "$": r"\$", "%": r"\%", "&": r"\&", "_": r"\_", "{": r"\{", "}": r"\}",
-    "~": r"\sim", "\\": r"\backslash", "*": r" \cdot ", "Σ": r"\Sigma",
+    "~": r"\sim", "\\": r"\backslash", "*": r" \cdot ", "·": r" \cdot ", "Σ": r"\Sigma",
 }
 _GREEK = (("GREEK SMALL LETTER ", str.lower), ("GREEK CAPITAL LETTER ", str.capitalize))
 

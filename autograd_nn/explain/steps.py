@@ -5,7 +5,14 @@ in and the value that came out. `backward_steps` lists each node in backward
 order with the gradient that reached it, how that gradient was summed from the
 nodes it feeds (the running sum, when it feeds several), and what it sends on
 to each of its inputs. `chain_rule` writes one derivative through named
-intermediate nodes; `evaluate_at` re-runs a graph with other leaf values.
+intermediate nodes; `update_steps` is one gradient-descent step, parameter by
+parameter, then the new output; `evaluate_at` and `values_at` re-run a graph
+with other leaf values.
+
+A constant (a plain number such as the 2 in ``err**2``, or a
+``Value(..., requires_grad=False)`` such as data and targets) gets no gradient,
+so no step lists it: it appears only by its value inside the formulas of the
+nodes that use it (``u = x^2``).
 
 Every local derivative, as a number and as a formula, comes from the op table
 (`Op.derivatives` and `Op.formula`), each computed once per node by
@@ -19,9 +26,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
+from ..checks import real
 from ..engine import Value
-from ..graph import BackwardPass, backward_pass, evaluation_order, gradients, node_names, op_of
+from ..graph import (
+    BackwardPass,
+    backward_pass,
+    evaluation_order,
+    gradients,
+    is_constant,
+    node_names,
+    op_of,
+)
 from .notation import (
+    PRODUCT,
     Factor,
     Partial,
     Stage,
@@ -29,15 +46,16 @@ from .notation import (
     factor_text,
     format_number,
     operand_names,
-    operand_number,
+    signed,
     substitute,
     to_latex,
     written,
 )
 
 __all__ = [
-    "BackwardStep", "ChainRule", "Contribution", "ForwardStep", "Send",
-    "backward_steps", "chain_rule", "evaluate_at", "forward_steps",
+    "BackwardStep", "ChainRule", "Contribution", "ForwardStep", "Send", "UpdateStep",
+    "backward_steps", "chain_rule", "default_params", "evaluate_at", "forward_steps",
+    "update_steps", "values_at",
 ]
 
 
@@ -49,7 +67,8 @@ class _NodeStep:
     """What every step names first: its place in the pass and its node."""
 
     index: int
-    """Position in the pass: evaluation order forward, from the root (0) backward."""
+    """Position among the steps: evaluation order forward, from the root (0) backward
+    (constants, which have no step of their own, are not counted)."""
     node: Value
     name: str
     """The node's label, or ``n<position in evaluation order>``."""
@@ -60,7 +79,7 @@ class ForwardStep(_NodeStep):
     """One node of the forward pass: what went in and what came out."""
 
     op: str
-    """The op table's name ("" for an input or constant)."""
+    """The op table's name ("" for an input or parameter)."""
     symbol: str
     inputs: tuple[Value, ...]
     input_names: tuple[str, ...]
@@ -68,36 +87,39 @@ class ForwardStep(_NodeStep):
     input_values: tuple[float, ...]
     value: float
     explanation: str
-    """One line, e.g. ``f = x * y = 3 * -4 = -12``."""
+    """One line, e.g. ``f = x · y = 3 · (-4) = -12``."""
     latex: str
     """The same line in LaTeX (without the surrounding ``$``)."""
 
 
 def _forward_equation(name: str, node: Value, operands: Sequence[str]) -> tuple[str, str]:
-    """``name = x * y = 3 * -4 = -12`` (just ``name = 3`` for a leaf), as text and LaTeX."""
+    """``name = x · y = 3 · (-4) = -12`` (just ``name = 3`` for a leaf), as text and LaTeX."""
     result = format_number(node.data)
     if not node.inputs:
         return f"{name} = {result}", f"{to_latex(name)} = {result}"
     op = op_of(node)
     by_name = written(op, operands)
-    by_value = written(op, [operand_number(op, i.data) for i in node.inputs])
+    by_value = written(op, [format_number(i.data) for i in node.inputs])
     text = f"{name} = {by_name} = {by_value} = {result}"
     latex = f"{to_latex(name)} = {to_latex(by_name)} = {to_latex(by_value)} = {result}"
     return text, latex
 
 
 def forward_steps(root: Value) -> list[ForwardStep]:
-    """Each node of root's graph in evaluation order, inputs and constants first."""
+    """Each node of root's graph in evaluation order, inputs first; no step for a
+    constant, whose value its users' formulas show."""
     order = evaluation_order(root)
     names = node_names(order)
     operands = operand_names(order)
-    steps = []
-    for index, node in enumerate(order):
+    steps: list[ForwardStep] = []
+    for node in order:
+        if is_constant(node):
+            continue
         input_names = tuple(operands[i] for i in node.inputs)
         text, latex = _forward_equation(names[node], node, input_names)
         steps.append(
             ForwardStep(
-                index, node, names[node], node.op, op_of(node).symbol, node.inputs,
+                len(steps), node, names[node], node.op, op_of(node).symbol, node.inputs,
                 input_names, tuple(i.data for i in node.inputs), node.data, text, latex,
             )
         )
@@ -118,7 +140,9 @@ class Send:
     local: float
     """The local derivative's value, from the op table."""
     product: float
-    """upstream * local: this input's share of the gradient along this wire."""
+    """upstream · local: this input's share of the gradient along this wire."""
+    position: int
+    """The input's position among the node's inputs: which wire (``x * x`` has two)."""
 
 
 @dataclass(frozen=True)
@@ -145,9 +169,10 @@ class BackwardStep(_NodeStep):
     terms: tuple[Contribution, ...]
     """How `upstream` was summed, one term per use of this node (none for the root)."""
     sends: tuple[Send, ...]
-    """The local derivative of this node for each input and the product sent to it."""
+    """The local derivative of this node for each input that is not a constant, and
+    the product sent to it: what this step adds to the picture's wires."""
     explanation: str
-    """One line, e.g. ``dg/dx = dg/df * df/dx = 1 * y = 1 * -4 = -4``."""
+    """One line, e.g. ``dg/dx = dg/df · ∂f/∂x = 1 · y = 1 · (-4) = -4``."""
     latex: str
 
     @property
@@ -175,7 +200,7 @@ class _Formulas:
 
 
 def backward_steps(root: Value) -> list[BackwardStep]:
-    """Each node of root's graph in backward order, root first.
+    """Each node of root's graph in backward order, root first; no step for a constant.
 
     The gradients are this pass's d root / d node, computed from the op table
     without touching any `.grad`; they equal what `root.backward()` sets.
@@ -184,17 +209,20 @@ def backward_steps(root: Value) -> list[BackwardStep]:
     formula = _Formulas(order)
     names = formula.names
     backward = backward_pass(root)
-    steps = []
-    for index, node in enumerate(reversed(order)):
+    steps: list[BackwardStep] = []
+    for node in reversed(order):
+        if is_constant(node):
+            continue
         grad = backward.gradients[node]
         terms = _terms(node, backward, formula)
         sends = tuple(
             Send(child, names[child], formula(node, position), backward.local[node][position],
-                 backward.sent(node, position))
+                 backward.sent(node, position), position)
             for position, child in enumerate(node.inputs)
+            if not is_constant(child)
         )
         text, latex = _backward_equation(names[root], names[node], node is root, grad, terms)
-        steps.append(BackwardStep(index, node, names[node], grad, terms, sends, text, latex))
+        steps.append(BackwardStep(len(steps), node, names[node], grad, terms, sends, text, latex))
     return steps
 
 
@@ -219,7 +247,10 @@ def _backward_equation(
         return equation([((Partial(top, name),),), ((1.0,),)])
     stages: list[Stage] = [
         ((Partial(top, name),),),
-        tuple((Partial(top, t.consumer_name), Partial(t.consumer_name, name)) for t in terms),
+        tuple(
+            (Partial(top, t.consumer_name), Partial(t.consumer_name, name, local=True))
+            for t in terms
+        ),
         tuple((t.upstream, t.formula) for t in terms),
         tuple((t.upstream, t.local) for t in terms),
     ]
@@ -240,7 +271,7 @@ def _backward_equation(
 @dataclass(frozen=True)
 class ChainRule:
     """d root / d node written through named intermediate nodes, e.g. the lecture's
-    dL/dw11 = dL/du1 * du1/dw11 = dL/du1 * x1."""
+    dL/dw11 = dL/du1 · ∂u1/∂w11 = dL/du1 · x1."""
 
     nodes: tuple[Value, ...]
     """root, the intermediate nodes, node."""
@@ -280,16 +311,19 @@ def _single_path_formula(upper: Value, lower: Value, formula: _Formulas) -> str 
     if path is None:
         return None
     factors = [formula(consumer, position) for consumer, position in path]
-    return " * ".join(factor_text(f) for f in factors if f != "1") or "1"
+    return PRODUCT.join(factor_text(f) for f in factors if f != "1") or "1"
 
 
 def chain_rule(root: Value, node: Value, via: Sequence[Value] = ()) -> ChainRule:
     """d root / d node as a product of derivatives through the nodes `via`.
 
     `via` are intermediate nodes, root-side first, that every path from root to
-    node passes through in turn (e.g. the lecture's `u1` for dL/dw11). Factors
-    after the first are also written as formulas when a single path joins
-    their two nodes, so that the lecture's `dL/du1 * x1` appears.
+    node passes through in turn (e.g. the lecture's `u1` for dL/dw11). The
+    first factor is a total derivative (``dL/du1``); each later one is written
+    as a local derivative (``∂u1/∂w11``) and then as its formula when a single
+    path joins its two nodes, so that the lecture's ``dL/du1 · x1`` appears,
+    and as a total derivative when several paths do. A constant has no
+    gradient and is refused.
     """
     nodes = (root, *via, node)
     formula = _Formulas(evaluation_order(root))
@@ -302,13 +336,16 @@ def chain_rule(root: Value, node: Value, via: Sequence[Value] = ()) -> ChainRule
                 f"{names.get(lower, 'that node')} is not in the graph of "
                 f"{names.get(upper, 'that node')}; list `via` from the root towards the node"
             )
+        if is_constant(lower):
+            raise ValueError(f"{names[lower]} is a constant: it has no gradient")
         factors.append(derivatives[lower])
     value = math.prod(factors)
-    partials = [Partial(names[a], names[b]) for a, b in pairwise(nodes)]
+    partials: list[Factor] = [Partial(names[root], names[nodes[1]])]
     formulas: list[Factor] = [partials[0]]
-    for (upper, lower), partial in zip(pairwise(nodes[1:]), partials[1:]):
+    for upper, lower in pairwise(nodes[1:]):
         text = _single_path_formula(upper, lower, formula)
-        formulas.append(partial if text is None else text)
+        partials.append(Partial(names[upper], names[lower], local=text is not None))
+        formulas.append(partials[-1] if text is None else text)
     text, latex = equation([
         ((Partial(names[root], names[node]),),),
         (tuple(partials),),
@@ -322,8 +359,9 @@ def chain_rule(root: Value, node: Value, via: Sequence[Value] = ()) -> ChainRule
 # Re-evaluation ----------------------------------------------------------
 
 
-def evaluate_at(root: Value, data: Mapping[Value, float]) -> float:
-    """root's value with some leaves' data replaced, without building a new graph.
+def values_at(root: Value, data: Mapping[Value, float]) -> dict[Value, float]:
+    """Every node's value with some leaves' data replaced, without building a new
+    graph or changing any node.
 
     Runs the op table's forward functions over the recorded graph; domain
     errors are the table's (e.g. ``log(-2.0): log needs a positive input``).
@@ -334,4 +372,136 @@ def evaluate_at(root: Value, data: Mapping[Value, float]) -> float:
             results[node] = op_of(node).forward(*[results[i] for i in node.inputs])
         else:
             results[node] = float(data.get(node, node.data))
-    return results[root]
+    return results
+
+
+def evaluate_at(root: Value, data: Mapping[Value, float]) -> float:
+    """root's value with some leaves' data replaced (see `values_at`)."""
+    return values_at(root, data)[root]
+
+
+# One gradient-descent step ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class UpdateStep(_NodeStep):
+    """One record of a gradient-descent step: a parameter's update, or (the last
+    record, `is_output`) the output evaluated at the new values."""
+
+    old: float
+    """The value before the step."""
+    grad: float
+    """d root / d node, what the step moves against (1 for the output record)."""
+    new: float
+    """The value after the step: old - lr · grad, or the output at the new values."""
+    explanation: str
+    """E.g. ``x' = x - 0.1 · dg/dx = 3 - 0.1 · (-4) = 3.4``; for the output, its new
+    value and the actual change beside the first-order prediction (two lines)."""
+    latex: str
+    predicted: float | None = None
+    """The output record only: the first-order prediction of the change, -lr · Σ grad²."""
+
+    @property
+    def change(self) -> float:
+        """new - old."""
+        return self.new - self.old
+
+    @property
+    def is_output(self) -> bool:
+        """Whether this is the last record, the output at the new values."""
+        return self.predicted is not None
+
+
+def default_params(root: Value) -> list[Value]:
+    """What a gradient-descent step updates unless told otherwise: the labelled
+    leaves that are not constants, in evaluation order."""
+    return [
+        node for node in evaluation_order(root)
+        if not node.inputs and node.label and not is_constant(node)
+    ]
+
+
+def update_steps(
+    root: Value, params: Sequence[Value] | None = None, lr: float = 0.1
+) -> list[UpdateStep]:
+    """One gradient-descent step p' = p - lr · d root/dp on `params` (default:
+    `default_params`), one record per parameter, then the output at the new
+    values with the actual change and the first-order prediction -lr · Σ grad².
+
+    Nothing is changed: the new output is computed on the recorded graph
+    (`values_at`), and no `.data` or `.grad` is touched.
+    """
+    rate = real("the learning rate", lr)
+    order = evaluation_order(root)
+    names = node_names(order)
+    chosen = default_params(root) if params is None else list(params)
+    grads = backward_pass(root).gradients
+    _check_params(chosen, grads, names, names[root])
+    new = {p: p.data - rate * grads[p] for p in chosen}
+    steps = [
+        UpdateStep(k, p, names[p], p.data, grads[p], new[p],
+                   *_update_equation(names[p], names[root], p.data, grads[p], new[p], rate))
+        for k, p in enumerate(chosen)
+    ]
+    output = evaluate_at(root, new)
+    squares = math.fsum(grads[p] ** 2 for p in chosen)
+    text, latex = _output_change(names[root], root.data, output, rate, squares)
+    steps.append(UpdateStep(
+        len(steps), root, names[root], root.data, 1.0, output, text, latex, -rate * squares,
+    ))
+    return steps
+
+
+def _check_params(
+    params: Sequence[Value], grads: Mapping[Value, float], names: Mapping[Value, str], top: str
+) -> None:
+    """Refuse params outside the graph and constants, which have no gradient."""
+    missing = [p for p in params if p not in grads]
+    if missing:
+        raise ValueError(f"{len(missing)} of the params are not in the graph of {top}")
+    constants = [names[p] for p in params if is_constant(p)]
+    if constants:
+        raise ValueError(
+            f"{', '.join(constants)}: a constant has no gradient and is not a parameter"
+        )
+
+
+def _update_equation(
+    name: str, top: str, old: float, grad: float, new: float, rate: float
+) -> tuple[str, str]:
+    """``x' = x - 0.1 · dg/dx = 3 - 0.1 · (-4) = 3.4``, as text and LaTeX."""
+    lr, partial = signed(format_number(rate)), Partial(top, name)
+    was, slope, now = format_number(old), signed(format_number(grad)), format_number(new)
+    text = f"{name}' = {name} - {lr}{PRODUCT}{partial.text} = {was} - {lr}{PRODUCT}{slope} = {now}"
+    symbol = to_latex(name)
+    latex = (
+        rf"{symbol}' = {symbol} - {lr} \cdot {partial.latex}"
+        rf" = {was} - {lr} \cdot {slope} = {now}"
+    )
+    return text, latex
+
+
+def _output_change(
+    top: str, was: float, now: float, rate: float, squares: float
+) -> tuple[str, str]:
+    """The new output, and the actual change beside the first-order prediction
+    -lr · Σ (d top/dp)^2 with its numbers."""
+    actual = now - was
+    direction = (
+        f" (a decrease of {format_number(-actual)})" if actual < 0
+        else f" (an increase of {format_number(actual)})" if actual > 0 else ""
+    )
+    lr, total = signed(format_number(rate)), format_number(squares)
+    predicted = format_number(-rate * squares)
+    text = (
+        f"New output: {top} = {format_number(now)} (was {format_number(was)}).\n"
+        f"Change: actual {format_number(actual)}{direction}; first-order prediction "
+        f"-lr{PRODUCT}Σ (d{top}/dp)^2 = -{lr}{PRODUCT}{total} = {predicted}."
+    )
+    latex = (
+        f"New output: ${to_latex(top)} = {format_number(now)}$ (was ${format_number(was)}$).\n\n"
+        f"Change: actual ${format_number(actual)}${direction}; first-order prediction "
+        rf"$-\eta \sum_p \left({Partial(top, 'p').latex}\right)^2 = -{lr} \cdot {total}"
+        f" = {predicted}$."
+    )
+    return text, latex
