@@ -2,8 +2,11 @@
 
 - `draw.py`: `draw_graph` and its modes (`MODE_TABLE`: what each mode shows),
   the neuron and layer clusters, `Drawing`, `save_drawing`, the colours;
-- `frames.py`: `render_steps`, one frame per step and the page that plays them;
-- `player.html`: that page, a `string.Template` shipped as package data.
+- `frames.py`: `step_frames` (one `Frame` per step, all on one layout) and
+  `render_steps` (the frames as files and the page that plays them);
+- `page.py`: `page_html`, that page: every frame inline, pan and zoom, play,
+  `#step=N`; `player.html` is its `string.Template`, shipped as package data;
+- `widget.py`: `step_through`, the same frames as a Jupyter widget.
 """
 
 from .draw import (
@@ -21,7 +24,9 @@ from .draw import (
     draw_graph,
     save_drawing,
 )
-from .frames import DEFAULT_MAX_FRAME_NODES, render_steps
+from .frames import DEFAULT_MAX_FRAME_NODES, Frame, render_steps, step_frames
+from .page import page_html
+from .widget import step_through
 
 __all__ = [
     "DEFAULT_MAX_FRAME_NODES",
@@ -34,9 +39,13 @@ __all__ = [
     "VALUE_COLOR",
     "VALUE_COLOUR",
     "Drawing",
+    "Frame",
     "GraphvizNotFoundError",
     "Mode",
     "draw_graph",
+    "page_html",
     "render_steps",
     "save_drawing",
+    "step_frames",
+    "step_through",
 ]

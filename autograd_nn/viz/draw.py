@@ -6,14 +6,21 @@ entry of `MODE_TABLE`: "forward" has arrows in evaluation order and values on
 the nodes; "backward" keeps the layout, reverses the arrows and puts the
 gradient each wire sends on it; "both" shows values (green) and gradients
 (red) on nodes and wires, as the CS231n notes draw them. Node ids come from
-positions in the evaluation order, so identical graphs give identical DOT text.
+positions in the evaluation order, so identical graphs give identical DOT text;
+each node's SVG `<g>` carries the id ``node_<DOT id>`` (`svg_id`).
 Given the nn model the graph came from, each neuron's nodes form a cluster
-inside its layer's.
+inside its layer's, and the first layer's inputs stand inside that layer.
+
+A constant gets no gradient cell: one without a label is written inside the op
+node that uses it (``^2``, ``+ 5``), a labelled one (data, a target) is a grey
+leaf. Number cells have a fixed size (`cell_widths`) and a highlight changes
+only colours, so drawings sharing a `Layout` are placed alike by Graphviz.
 """
 
 from __future__ import annotations
 
 import html
+import math
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -27,13 +34,13 @@ from .. import checks
 from ..engine import Value
 from ..explain.notation import format_number
 from ..files import write_atomically
-from ..graph import backward_pass, consumers, evaluation_order, node_names, op_of
+from ..graph import backward_pass, consumers, evaluation_order, is_constant, node_names, op_of
 from ..nn import Module, Neuron, activation_named
 
 __all__ = [
     "DEFAULT_MAX_NODES", "GRADIENT_COLOR", "GRADIENT_COLOUR", "HIGHLIGHT_COLOR", "MODES",
-    "MODE_TABLE", "VALUE_COLOR", "VALUE_COLOUR", "Drawing", "GraphvizNotFoundError", "Mode",
-    "draw_graph", "save_drawing",
+    "MODE_TABLE", "UPDATE_COLOR", "VALUE_COLOR", "VALUE_COLOUR", "Drawing",
+    "GraphvizNotFoundError", "Mode", "draw_graph", "save_drawing",
 ]
 
 VALUE_COLOR = "#1a7f37"
@@ -42,6 +49,12 @@ GRADIENT_COLOR = "#cf222e"
 """Gradients are drawn red, as in the CS231n notes."""
 HIGHLIGHT_COLOR = "#ffe680"
 """The background of highlighted nodes (the current step of a step-through)."""
+HIGHLIGHT_BORDER = "#9a6700"
+"""The border of a highlighted value node."""
+UPDATE_COLOR = "#0550ae"
+"""Values after a gradient-descent step are drawn blue."""
+CONSTANT_COLOR = "#8c959f"
+"""Constants (leaves that get no gradient) are drawn grey."""
 LAYER_COLOR = "#888888"
 NEURON_COLOR = "#3060c0"
 VALUE_COLOUR = VALUE_COLOR
@@ -149,6 +162,9 @@ class Drawing(graphviz.Digraph):  # type: ignore[misc]
 
 # What is known ------------------------------------------------------------
 
+CellKey = tuple[str, Value, int]
+"""A number cell: ("value", node, -1), ("grad", node, -1) or ("wire", consumer, position)."""
+
 
 @dataclass
 class Known:
@@ -162,22 +178,61 @@ class Known:
     grads: dict[Value, float] = field(default_factory=dict)
     wires: dict[tuple[Value, int], float] = field(default_factory=dict)
     """(consumer, input position) -> gradient sent along that wire."""
+    new: dict[Value, float] = field(default_factory=dict)
+    """Values after a gradient-descent step, shown instead of `.data` (in `UPDATE_COLOR`)."""
 
-    def has_data(self, node: Value) -> bool:
-        return self.data is None or node in self.data
+    def value(self, node: Value) -> float | None:
+        """The value shown on `node`: its new value, its data, or None while unknown."""
+        if node in self.new:
+            return self.new[node]
+        return node.data if self.data is None or node in self.data else None
+
+
+_EMS = {**dict.fromkeys("0123456789", 0.64), "-": 0.37, ".": 0.32, "e": 0.62, "+": 0.84}
+"""Generous advance widths in ems of the characters of a number (Helvetica's and
+DejaVu Sans's, whichever is wider), so a cell sized by them holds its text."""
+
+
+def text_ems(text: str) -> float:
+    """An upper estimate of `text`'s width in ems (0.7 for a character not listed)."""
+    return sum(_EMS.get(char, 0.7) for char in text)
+
+
+def cell_widths(order: Sequence[Value], knowns: Iterable[Known]) -> dict[CellKey, float]:
+    """The widest number, in ems, that each cell shows in any of `knowns`.
+
+    Every frame of a walk draws each cell this wide, so that no node or label
+    changes size between frames and Graphviz lays every frame out alike.
+    """
+    widest: dict[CellKey, float] = {}
+
+    def fit(key: CellKey, number: float | None) -> None:
+        if number is not None:
+            widest[key] = max(widest.get(key, 0.0), text_ems(format_number(number)))
+
+    for known in knowns:
+        for node in order:
+            fit(("value", node, -1), known.value(node))
+            fit(("grad", node, -1), known.grads.get(node))
+        for (consumer, position), grad in known.wires.items():
+            fit(("wire", consumer, position), grad)
+    return widest
 
 
 def _full_knowledge(root: Value, order: Sequence[Value], mode: Mode) -> Known:
-    """Every value, and every gradient if the mode shows any (from the op table, no text)."""
+    """Every value, and every gradient if the mode shows any (from the op table, no text);
+    a constant receives none."""
     if not mode.needs_gradients:
         return Known()
     backward = backward_pass(root)
     wires = {
         (node, position): backward.sent(node, position)
         for node in order
-        for position in range(len(node.inputs))
+        for position, child in enumerate(node.inputs)
+        if not is_constant(child)
     }
-    return Known(grads=backward.gradients, wires=wires)
+    grads = {node: g for node, g in backward.gradients.items() if not is_constant(node)}
+    return Known(grads=grads, wires=wires)
 
 
 def checked_order(root: Value, max_nodes: int, who: str) -> list[Value]:
@@ -210,14 +265,15 @@ def draw_graph(
     Gradients are this graph's d root / d node from the op table, whether or
     not `root.backward()` was called. `highlight` marks nodes; `model` (an
     nn `MLP`, `Layer` or `Neuron` the graph came from) groups each neuron's
-    nodes into a cluster and each layer's neurons into another.
+    nodes into a cluster and each layer's neurons into another. A constant
+    without a label is written inside the op node that uses it (``^2``,
+    ``+ 5``); a labelled one is a grey leaf without a gradient.
     """
     order = checked_order(root, max_nodes, "draw_graph")
     shown = MODE_TABLE[checks.one_of("mode", mode, MODE_TABLE)]
-    return draw(
-        order, shown, _full_knowledge(root, order, shown), _highlights(highlight), rankdir,
-        clusters(order, model), title,
-    )
+    known = _full_knowledge(root, order, shown)
+    layout = Layout(rankdir, clusters(order, model), title, cell_widths(order, [known]))
+    return draw(order, shown, known, _highlights(highlight), layout)
 
 
 def _highlights(highlight: Value | Iterable[Value] | None) -> set[Value]:
@@ -230,55 +286,83 @@ def _highlights(highlight: Value | Iterable[Value] | None) -> set[Value]:
 
 # Labels -------------------------------------------------------------------
 
+NODE_FONT_SIZE = 11
+"""Points: 14.7 CSS px when the SVG is shown at its natural size."""
+EDGE_FONT_SIZE = 10
+"""Points: 13.3 CSS px at natural size, above the 11 px a page must keep."""
 
-def _number_cell(text: str, color: str | None) -> str:
-    content = html.escape(text)
-    if color and content:
-        content = f'<font color="{color}">{content}</font>'
-    return f'<td width="{NUMBER_CELL_WIDTH}">{content}</td>'
+
+@dataclass(frozen=True)
+class _Cell:
+    """How one number cell is drawn: its size is fixed, whatever it shows."""
+
+    width: int
+    height: int
+
+    @classmethod
+    def sized(cls, ems: float, font_size: int, padding: int, least: int) -> _Cell:
+        """A cell `ems` wide in `font_size` points, with `padding` on each side."""
+        width = max(least, math.ceil(ems * font_size) + 2 * padding + 2)
+        return cls(width, math.ceil(font_size * 1.3) + 2 * padding)
+
+    def html(self, text: str, color: str | None, border: str | None = None) -> str:
+        """The cell showing `text` in `color`, its border in colour `border`."""
+        content = html.escape(text)
+        if color and content:
+            content = f'<font color="{color}">{content}</font>'
+        ink = f' color="{border}"' if border else ""
+        return (
+            f'<td width="{self.width}" height="{self.height}" fixedsize="true"{ink}>'
+            f"{content}</td>"
+        )
 
 
 def _shown(number: float | None) -> str:
     return "" if number is None else format_number(number)
 
 
-def _value_label(name: str, node: Value, mode: Mode, known: Known, highlighted: bool) -> str:
-    """A value node: its name, then its value and gradient as the mode shows them."""
-    cells = [f"<td><b>{html.escape(name)}</b></td>"]
-    if mode.values:
-        value = node.data if known.has_data(node) else None
-        cells.append(_number_cell(_shown(value), mode.value_color))
-    if mode.gradients:
-        cells.append(_number_cell(_shown(known.grads.get(node)), GRADIENT_COLOR))
-    background = f' bgcolor="{HIGHLIGHT_COLOR}"' if highlighted else ""
-    border = "3" if highlighted else "0"
-    return (
-        f'<<table border="{border}" cellborder="1" cellspacing="0" cellpadding="4"'
-        f"{background}><tr>{''.join(cells)}</tr></table>>"
-    )
-
-
-def _wire_label(value: float | None, grad: float | None, mode: Mode) -> str | None:
-    """An edge's numbers: value above (green) and gradient below (red)."""
-    rows = []
-    if mode.wire_values:
-        rows.append(f"<tr>{_number_cell(_shown(value), VALUE_COLOR)}</tr>")
-    if mode.wire_gradients:
-        rows.append(f"<tr>{_number_cell(_shown(grad), GRADIENT_COLOR)}</tr>")
-    if not rows:
-        return None
-    return (
-        '<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
-        f"{''.join(rows)}</table>>"
-    )
-
-
-_LEGEND = (
-    '<<table border="0" cellborder="0" cellspacing="2">'
-    f'<tr><td><font color="{VALUE_COLOR}">value (forward)</font></td></tr>'
-    f'<tr><td><font color="{GRADIENT_COLOR}">gradient (backward)</font></td></tr>'
-    "</table>>"
+_LEGEND_ROWS = (
+    (VALUE_COLOR, "value (forward)"),
+    (GRADIENT_COLOR, "gradient (backward)"),
+    (UPDATE_COLOR, "new value (gradient step)"),
 )
+
+
+def _legend(update: bool) -> str:
+    """The note saying which colour is which (the new values' colour if `update`)."""
+    rows = "".join(
+        f'<tr><td><font color="{color}">{words}</font></td></tr>'
+        for color, words in _LEGEND_ROWS[: 3 if update else 2]
+    )
+    return f'<<table border="0" cellborder="0" cellspacing="2">{rows}</table>>'
+
+
+def _bracketed(number: str) -> str:
+    """A negative number in brackets, as it reads after an operator: ``+ (-1)``."""
+    return f"({number})" if number.startswith("-") else number
+
+
+def _infix(symbol: str, constants: Sequence[str | None]) -> str:
+    """An op node's label with its constants written in: ``^2``, ``+ 5``, ``1 -``."""
+    if symbol == "**":
+        left, right = constants
+        return f"{left or ''}^{_bracketed(right) if right else ''}"
+    if len(constants) == 2:
+        left, right = constants
+        parts = [left, symbol, _bracketed(right) if right else None]
+        return " ".join(part for part in parts if part)
+    if symbol.isidentifier():
+        return f"{symbol}({', '.join(c or '·' for c in constants)})"
+    return " + ".join([symbol, *[_bracketed(c) for c in constants if c]])
+
+
+def op_label(node: Value, folded: set[Value]) -> str:
+    """The op node's label: the op table's symbol, with folded constants written in."""
+    symbol = op_of(node).symbol
+    constants = [format_number(i.data) if i in folded else None for i in node.inputs]
+    if not any(constants):
+        return symbol
+    return _infix(symbol, constants)
 
 
 # Drawing ------------------------------------------------------------------
@@ -289,76 +373,162 @@ Declaration = tuple[str, str, dict[str, str]]
 """A node to declare: (id, label, attributes)."""
 
 
+@dataclass(frozen=True)
+class Layout:
+    """What every drawing of one graph shares, so a walk's frames draw alike."""
+
+    rankdir: str = "LR"
+    cluster_of: Mapping[Value, ClusterKey] = field(default_factory=dict)
+    """Each clustered node's (layer, neuron): see `clusters`."""
+    title: str | None = None
+    widths: Mapping[CellKey, float] = field(default_factory=dict)
+    """Each number cell's width in ems (`cell_widths`); a cell not listed is narrow."""
+    update_legend: bool = False
+    """The legend also names the colour of values after a gradient-descent step."""
+
+
 def draw(
-    order: Sequence[Value],
-    mode: Mode,
-    known: Known,
-    highlighted: set[Value],
-    rankdir: str,
-    cluster_of: dict[Value, ClusterKey],
-    title: str | None,
+    order: Sequence[Value], mode: Mode, known: Known, highlighted: set[Value], layout: Layout
 ) -> Drawing:
-    """The drawing of the graph in `order` showing what `mode` asks and `known` knows."""
-    checks.one_of("rankdir", rankdir, RANKDIRS)
-    scene = _Scene(order, mode, known, highlighted)
+    """The drawing of the graph in `order` showing what `mode` asks and `known` knows.
+
+    Every number cell has the fixed size `layout.widths` gives it and a
+    highlight changes only colours, so drawings with the same `layout` differ
+    in their text and colours and Graphviz places their nodes alike.
+    """
+    checks.one_of("rankdir", layout.rankdir, RANKDIRS)
+    scene = _Scene(order, mode, known, highlighted, layout)
     drawing = Drawing(name="autograd_nn", format="svg")
-    drawing.attr(rankdir=rankdir, fontname="Helvetica", fontsize="12", nodesep="0.25")
-    drawing.attr("node", fontname="Helvetica", fontsize="11")
-    drawing.attr("edge", fontname="Helvetica", fontsize="10", arrowsize="0.7")
-    if title:
-        drawing.attr(label=title, labelloc="t")
+    drawing.attr(rankdir=layout.rankdir, fontname="Helvetica", fontsize="12", nodesep="0.25")
+    drawing.attr("node", fontname="Helvetica", fontsize=str(NODE_FONT_SIZE))
+    drawing.attr("edge", fontname="Helvetica", fontsize=str(EDGE_FONT_SIZE), arrowsize="0.7")
+    if layout.title:
+        drawing.attr(label=layout.title, labelloc="t")
     if mode.legend:
-        drawing.node("legend", _LEGEND, shape="note")
-    _add_nodes(drawing, scene.declarations(cluster_of))
+        drawing.node("legend", _legend(layout.update_legend), shape="note", id="legend")
+    _add_nodes(drawing, scene.declarations())
     scene.add_edges(drawing)
     return drawing
+
+
+def svg_id(node_id: str) -> str:
+    """The id of a drawn node's `<g>` element in the SVG: ``node_`` and its DOT id."""
+    return f"node_{node_id}"
+
+
+def folded_constants(order: Sequence[Value]) -> set[Value]:
+    """The constants written inside their op node: those without a label (not the root)."""
+    return {node for node in order[:-1] if is_constant(node) and not node.label}
 
 
 class _Scene:
     """One graph as drawn: its node ids, its labels and its edges in a given mode."""
 
     def __init__(
-        self, order: Sequence[Value], mode: Mode, known: Known, highlighted: set[Value]
+        self, order: Sequence[Value], mode: Mode, known: Known, highlighted: set[Value],
+        layout: Layout,
     ) -> None:
         self.order = order
         self.mode = mode
         self.known = known
         self.highlighted = highlighted
+        self.layout = layout
         self.names = node_names(order)
+        self.folded = folded_constants(order)
         self.value_id = {node: f"v{position}" for position, node in enumerate(order)}
         computed = [node for node in order if node.inputs]
         self.op_id = {node: f"op{k}" for k, node in enumerate(computed)}
 
-    def declarations(self, cluster_of: dict[Value, ClusterKey]) -> dict[
-        ClusterKey | None, list[Declaration]
-    ]:
+    def cell(self, key: CellKey, wire: bool) -> _Cell:
+        ems = self.layout.widths.get(key, 0.0)
+        if wire:
+            return _Cell.sized(ems, EDGE_FONT_SIZE, 1, 8)
+        return _Cell.sized(ems, NODE_FONT_SIZE, 4, NUMBER_CELL_WIDTH)
+
+    def value_color(self, node: Value) -> str | None:
+        return UPDATE_COLOR if node in self.known.new else self.mode.value_color
+
+    def value_label(self, node: Value) -> str:
+        """A value node: its name, then its value and gradient as the mode shows them;
+        a constant is grey and has no gradient."""
+        constant = is_constant(node)
+        ink = CONSTANT_COLOR if constant else "black"
+        name = html.escape(self.names[node])
+        name = f'<font color="{ink}">{name}</font>' if constant else f"<b>{name}</b>"
+        cells = [f'<td color="{ink}">{name}</td>']
+        if self.mode.values:
+            cell = self.cell(("value", node, -1), False)
+            cells.append(cell.html(_shown(self.known.value(node)), self.value_color(node), ink))
+        if self.mode.gradients and not constant:
+            cell = self.cell(("grad", node, -1), False)
+            cells.append(cell.html(_shown(self.known.grads.get(node)), GRADIENT_COLOR, ink))
+        # The border is always drawn, transparent unless highlighted: same size.
+        lit = node in self.highlighted
+        border = f'color="{HIGHLIGHT_BORDER}" bgcolor="{HIGHLIGHT_COLOR}"' if lit else (
+            'color="transparent"'
+        )
+        return (
+            f'<<table border="2" {border} cellborder="1" cellspacing="0" cellpadding="4">'
+            f'<tr>{"".join(cells)}</tr></table>>'
+        )
+
+    def wire_label(self, node: Value, key: CellKey, gradient_row: bool) -> str | None:
+        """An edge's numbers: node's value above (green), the gradient in cell `key`
+        below (red) if the wire carries one."""
+        rows = []
+        if self.mode.wire_values:
+            cell = self.cell(("value", node, -1), True)
+            text = _shown(self.known.value(node))
+            rows.append(f"<tr>{cell.html(text, self.value_color(node))}</tr>")
+        if self.mode.wire_gradients and gradient_row:
+            kind, consumer, position = key
+            known = self.known
+            wire = known.wires.get((consumer, position))
+            grad = wire if kind == "wire" else known.grads.get(node)
+            rows.append(f"<tr>{self.cell(key, True).html(_shown(grad), GRADIENT_COLOR)}</tr>")
+        if not rows:
+            return None
+        return (
+            '<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
+            f"{''.join(rows)}</table>>"
+        )
+
+    def declarations(self) -> dict[ClusterKey | None, list[Declaration]]:
         """Each node's declaration, grouped by the cluster it belongs to (None: none)."""
         grouped: dict[ClusterKey | None, list[Declaration]] = {}
         for node in self.order:
+            if node in self.folded:
+                continue
             lit = node in self.highlighted
-            label = _value_label(self.names[node], node, self.mode, self.known, lit)
-            group = grouped.setdefault(cluster_of.get(node), [])
-            group.append((self.value_id[node], label, {"shape": "plain"}))
+            group = grouped.setdefault(self.layout.cluster_of.get(node), [])
+            value_id = self.value_id[node]
+            attrs = {"shape": "plain", "id": svg_id(value_id)}
+            group.append((value_id, self.value_label(node), attrs))
             if node.inputs:
-                attrs = {"shape": "ellipse", "margin": "0.05"}
-                if lit:
-                    attrs.update(style="filled,bold", fillcolor=HIGHLIGHT_COLOR)
-                group.append((self.op_id[node], op_of(node).symbol, attrs))
+                op_id = self.op_id[node]
+                # Filled in every drawing, only the colours change: a bold
+                # outline would make the node bigger and move its neighbours.
+                attrs = {
+                    "shape": "ellipse", "margin": "0.05", "id": svg_id(op_id), "style": "filled",
+                    "fillcolor": HIGHLIGHT_COLOR if lit else "white",
+                    "color": HIGHLIGHT_BORDER if lit else "black",
+                }
+                group.append((op_id, op_label(node, self.folded), attrs))
         return grouped
 
     def add_edges(self, drawing: Drawing) -> None:
         """Inputs to op node, op node to output, each wire with its numbers."""
-        known = self.known
         for node in self.order:
             if not node.inputs:
                 continue
             op_id, bold = self.op_id[node], node in self.highlighted
             for position, child in enumerate(node.inputs):
-                value = child.data if known.has_data(child) else None
-                label = _wire_label(value, known.wires.get((node, position)), self.mode)
-                self.edge(drawing, self.value_id[child], op_id, label, bold)
-            value = node.data if known.has_data(node) else None
-            label = _wire_label(value, known.grads.get(node), self.mode)
+                if child not in self.folded:
+                    label = self.wire_label(
+                        child, ("wire", node, position), not is_constant(child)
+                    )
+                    self.edge(drawing, self.value_id[child], op_id, label, bold)
+            label = self.wire_label(node, ("grad", node, -1), True)
             self.edge(drawing, op_id, self.value_id[node], label, bold)
 
     def edge(self, drawing: Drawing, tail: str, head: str, label: str | None, bold: bool) -> None:
@@ -387,8 +557,11 @@ def _add_nodes(
             continue
         with drawing.subgraph(name=f"cluster_layer{layer}") as layer_graph:
             layer_graph.attr(label=f"layer {layer + 1}", style="rounded", color=LAYER_COLOR)
+            for node_id, label, attrs in grouped.get((layer, INPUTS), []):
+                layer_graph.node(node_id, label, **attrs)
             for neuron in neurons:
-                _add_neuron(layer_graph, layer, neuron, grouped[(layer, neuron)])
+                if neuron != INPUTS:
+                    _add_neuron(layer_graph, layer, neuron, grouped[(layer, neuron)])
 
 
 def _add_neuron(
@@ -437,8 +610,17 @@ def _neuron_nodes(neuron: Neuron, users: Mapping[Value, list[Value]]) -> list[Va
     return [*weights, *biases, *direct, *sums, *applied]
 
 
+INPUTS = -1
+"""The neuron index of a layer's inputs: inside the layer's cluster, in no neuron's."""
+
+
 def clusters(order: Sequence[Value], model: Module | None) -> dict[Value, ClusterKey]:
-    """Each clustered node's (layer, neuron); a node two neurons share goes to the first."""
+    """Each clustered node's (layer, neuron); a node two neurons share goes to the first.
+
+    The first layer's inputs (leaves that feed its neurons' products) are in
+    that layer's cluster as (0, INPUTS), beside the neurons they feed: outside
+    it Graphviz routes their many edges around the whole layer.
+    """
     if model is None:
         return {}
     users = consumers(order)
@@ -446,6 +628,10 @@ def clusters(order: Sequence[Value], model: Module | None) -> dict[Value, Cluste
     for layer, index, neuron in _neurons_of(model):
         for node in _neuron_nodes(neuron, users):
             cluster.setdefault(node, (layer, index))
+    for node in order:
+        first = [cluster[user] for user in users.get(node, []) if user in cluster]
+        if not node.inputs and node not in cluster and first and first[0][0] == 0:
+            cluster[node] = (0, INPUTS)
     return cluster
 
 

@@ -1,65 +1,83 @@
-"""Step-by-step frames of the forward and backward pass, and a page that plays them.
+"""Step-by-step frames of the forward pass, the backward pass and one gradient step.
 
-`render_steps` draws one frame per forward step and one per backward step,
-each highlighting the current node with only the numbers known so far, and
-writes them with an `index.html` (the `player.html` template next to this
-file) that pages through them with no server.
+`step_frames` draws one `Frame` per forward step, per backward step and per
+record of a gradient-descent step. Each highlights its node and shows exactly
+the numbers that its caption and the earlier ones state: a value from the
+step that computes it, a gradient and the wires into its node from the step
+that sums it, a new value from its update. All frames share one layout: every
+number cell is as wide as the widest number it will ever show, so Graphviz
+places every node of every frame at the same point.
+
+`render_steps` writes the frames as files with an `index.html` (`page_html`)
+that plays them with no server.
 """
 
 from __future__ import annotations
 
-import html
-import json
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
-from importlib.resources import files
 from pathlib import Path
-from string import Template
 
 from .. import checks
 from ..engine import Value
-from ..explain.steps import backward_steps, forward_steps
+from ..explain.steps import backward_steps, forward_steps, update_steps
 from ..files import write_atomically
-from ..graph import node_names
+from ..graph import backward_pass, is_constant, node_names
 from ..nn import Module
 from .draw import (
-    GRADIENT_COLOR,
     MODE_TABLE,
-    VALUE_COLOR,
     Drawing,
     Known,
+    Layout,
+    cell_widths,
     checked_order,
     clusters,
     draw,
+    svg_id,
 )
+from .page import page_html
 
-__all__ = ["DEFAULT_MAX_FRAME_NODES", "FRAME_FORMATS", "render_steps"]
+__all__ = ["DEFAULT_MAX_FRAME_NODES", "FRAME_FORMATS", "Frame", "render_steps", "step_frames"]
 
 DEFAULT_MAX_FRAME_NODES = 200
-"""Largest graph `render_steps` makes frames of (two frames per node)."""
+"""Largest graph `step_frames` makes frames of (about two frames per node)."""
 FRAME_FORMATS = ("svg", "png")
 FRAME_MODE = MODE_TABLE["both"]
 """Frames show values and gradients, so a frame can show what each step knows."""
 
 
 @dataclass(frozen=True)
+class Frame:
+    """One step of a walk as the page shows it: its words and its picture."""
+
+    kind: str
+    """"forward", "backward" or "update" (the gradient-descent step)."""
+    title: str
+    """A short heading, e.g. "Backward step 3 of 10: f"."""
+    caption: str
+    """The step's explanation as plain text (may contain newlines)."""
+    svg: str
+    """The picture: one ``<svg ...>...</svg>`` element (no XML prolog, no DOCTYPE)."""
+    focus: str
+    """The id of the current node's ``<g>`` element inside `svg` ("" if none)."""
+
+
+def svg_element(svg: str) -> str:
+    """The ``<svg>`` element of a Graphviz SVG document, without prolog and DOCTYPE."""
+    return svg[svg.index("<svg"):].strip()
+
+
+@dataclass(frozen=True)
 class _Step:
     """One frame to draw: the step's words, its node and what is known after it."""
 
+    kind: str
     title: str
     explanation: str
     node: Value
     known: Known
-
-
-@dataclass(frozen=True)
-class _Frame:
-    file: str
-    title: str
-    explanation: str
 
 
 def _forward(root: Value) -> list[_Step]:
@@ -68,24 +86,132 @@ def _forward(root: Value) -> list[_Step]:
     computed: set[Value] = set()
     frames = []
     for step in forward:
-        computed.add(step.node)
+        # A constant has no step: its first user's equation states its value.
+        computed.update([step.node, *[i for i in step.inputs if is_constant(i)]])
         title = f"Forward step {step.index + 1} of {len(forward)}: {step.name}"
-        frames.append(_Step(title, step.explanation, step.node, Known(data=set(computed))))
+        frames.append(
+            _Step("forward", title, step.explanation, step.node, Known(data=set(computed)))
+        )
     return frames
 
 
 def _backward(root: Value) -> list[_Step]:
-    """One frame per backward step: every value, the gradients and wires reached so far."""
+    """One frame per backward step: every value, and the gradients and wire
+    contributions that this step's and earlier steps' equations state.
+
+    A node's step sums what its consumers sent it, so the wires into a node
+    get their numbers at that node's step, not at the sender's.
+    """
     backward = backward_steps(root)
+    uses = backward_pass(root).uses
     known = Known()
     frames = []
     for step in backward:
         wires = dict(known.wires)
-        wires.update(((step.node, k), send.product) for k, send in enumerate(step.sends))
+        wires.update((use, term.product) for use, term in zip(uses[step.node], step.terms))
         known = Known(grads={**known.grads, step.node: step.upstream}, wires=wires)
         title = f"Backward step {step.index + 1} of {len(backward)}: {step.name}"
-        frames.append(_Step(title, step.explanation, step.node, known))
+        frames.append(_Step("backward", title, step.explanation, step.node, known))
     return frames
+
+
+def _update(root: Value, params: Sequence[Value], lr: float, last: Known) -> list[_Step]:
+    """One frame per parameter of a gradient-descent step, with its new value,
+    then one with the new output; every gradient stays shown."""
+    updates = update_steps(root, params, lr)
+    new: dict[Value, float] = {}
+    frames = []
+    for step in updates:
+        new[step.node] = step.new
+        known = Known(grads=last.grads, wires=last.wires, new=dict(new))
+        title = (
+            f"Gradient step: new output {step.name}" if step.is_output
+            else f"Gradient step {step.index + 1} of {len(updates) - 1}: {step.name}"
+        )
+        frames.append(_Step("update", title, step.explanation, step.node, known))
+    return frames
+
+
+def default_params(order: Sequence[Value]) -> list[Value]:
+    """What the gradient-descent frames update unless told: the leaves that require
+    gradients (every leaf that is not a constant)."""
+    return [node for node in order if not node.inputs and node.requires_grad]
+
+
+@dataclass(frozen=True)
+class _Walk:
+    """A walk's steps and the drawing of each (not yet rendered)."""
+
+    order: list[Value]
+    steps: list[_Step]
+    drawings: list[Drawing]
+
+
+@dataclass(frozen=True)
+class _Options:
+    """How to draw a walk: the arguments `step_frames` and `render_steps` share."""
+
+    lr: float
+    params: Sequence[Value] | None
+    model: Module | None
+    rankdir: str
+    max_nodes: int
+
+
+def _walk(root: Value, options: _Options, who: str) -> _Walk:
+    """The steps of root's walk and one drawing per step, all on one layout."""
+    order = checked_order(root, options.max_nodes, who)
+    if is_constant(root):
+        raise ValueError(
+            f"{who} needs a root that gets a gradient; {node_names(order)[root]} is a constant"
+        )
+    params = default_params(order) if options.params is None else list(options.params)
+    steps = [*_forward(root), *_backward(root)]
+    steps += _update(root, params, options.lr, steps[-1].known)
+    widths = cell_widths(order, [step.known for step in steps])
+    layout = Layout(options.rankdir, clusters(order, options.model), None, widths, True)
+    drawings = [draw(order, FRAME_MODE, step.known, {step.node}, layout) for step in steps]
+    return _Walk(order, steps, drawings)
+
+
+def _render_all(drawings: Sequence[Drawing], fmt: str) -> list[bytes]:
+    """Every drawing rendered, the first alone (so a missing Graphviz fails at once)."""
+    first = drawings[0].pipe(format=fmt)
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        rest = list(pool.map(lambda d: d.pipe(format=fmt), drawings[1:]))
+    return [first, *rest]
+
+
+def _frames(walk: _Walk, svgs: Sequence[bytes]) -> list[Frame]:
+    ids = {node: svg_id(f"v{position}") for position, node in enumerate(walk.order)}
+    return [
+        Frame(step.kind, step.title, step.explanation, svg_element(svg.decode("utf-8")),
+              ids[step.node])
+        for step, svg in zip(walk.steps, svgs)
+    ]
+
+
+def step_frames(
+    root: Value,
+    *,
+    lr: float = 0.1,
+    model: Module | None = None,
+    rankdir: str = "LR",
+    max_nodes: int = DEFAULT_MAX_FRAME_NODES,
+    params: Sequence[Value] | None = None,
+) -> list[Frame]:
+    """One `Frame` per forward step, per backward step and per record of one
+    gradient-descent step on `params` (default: every leaf that is not a
+    constant) with learning rate `lr`.
+
+    Each frame highlights its node and shows exactly the numbers its own and
+    earlier captions state. Every frame is drawn on one layout: the nodes stand
+    still from frame to frame. `model` (the nn model the graph came from) draws
+    each neuron as a cluster.
+    """
+    options = _Options(lr, params, model, rankdir, max_nodes)
+    walk = _walk(root, options, "step_frames")
+    return _frames(walk, _render_all(walk.drawings, "svg"))
 
 
 def render_steps(
@@ -97,77 +223,28 @@ def render_steps(
     model: Module | None = None,
     max_nodes: int = DEFAULT_MAX_FRAME_NODES,
     title: str | None = None,
+    lr: float = 0.1,
+    params: Sequence[Value] | None = None,
 ) -> Path:
-    """Write one frame per forward step, then one per backward step, into
-    `out_dir`, each highlighting the current node with the numbers known so
-    far, and an `index.html` that pages through them (buttons, arrow keys, the
-    step's explanation); it works from the file system. Returns its path.
+    """Write `step_frames` into `out_dir`: one ``frame_NNN.svg`` (or .png) per
+    frame, to open alone, and an `index.html` that plays them all (`page_html`);
+    it works from the file system. Returns the page's path.
+
+    Nothing is written unless Graphviz renders the first frame.
     """
     checks.one_of("fmt", fmt, FRAME_FORMATS, "frame format")
-    order = checked_order(root, max_nodes, "render_steps")
-    cluster_of = clusters(order, model)
-    steps = [*_forward(root), *_backward(root)]
-    drawings = [
-        draw(order, FRAME_MODE, step.known, {step.node}, rankdir, cluster_of, title)
-        for step in steps
-    ]
-    digits = max(3, len(str(len(steps) - 1)))
-    frames = [
-        _Frame(f"frame_{k:0{digits}d}.{fmt}", step.title, step.explanation)
-        for k, step in enumerate(steps)
-    ]
-    directory = _write_frames(Path(out_dir), frames, drawings, fmt)
-    page = player_page(title or f"Backpropagation step by step: {node_names(order)[root]}", frames)
-    index = directory / "index.html"
-    write_atomically(index, page.encode("utf-8"))
-    return index
-
-
-def _write_frames(
-    directory: Path, frames: Sequence[_Frame], drawings: Sequence[Drawing], fmt: str
-) -> Path:
-    """Render every frame into `directory`, several at a time.
-
-    The first frame is rendered before anything is written: without Graphviz
-    nothing changes on disk.
-    """
-    first = drawings[0].pipe(format=fmt)
+    walk = _walk(root, _Options(lr, params, model, rankdir, max_nodes), "render_steps")
+    frames = _frames(walk, _render_all(walk.drawings, "svg"))
+    pictures = (
+        [f.svg.encode("utf-8") for f in frames] if fmt == "svg"
+        else _render_all(walk.drawings, fmt)
+    )
+    directory = Path(out_dir)
     directory.mkdir(parents=True, exist_ok=True)
-    write_atomically(directory / frames[0].file, first)
-
-    def write(index: int) -> None:
-        write_atomically(directory / frames[index].file, drawings[index].pipe(format=fmt))
-
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        list(pool.map(write, range(1, len(frames))))
-    return directory
-
-
-@cache
-def _player() -> Template:
-    """The step-through page, a template shipped as package data."""
-    return Template(files("autograd_nn.viz").joinpath("player.html").read_text(encoding="utf-8"))
-
-
-def player_page(title: str, frames: Sequence[_Frame]) -> str:
-    """A self-contained page (inline CSS and script) paging through the frames."""
-    steps = json.dumps(
-        [{"file": f.file, "title": f.title, "explanation": f.explanation} for f in frames]
-    ).replace("</", "<\\/")
-    listing = "\n".join(
-        f'<li><a href="{html.escape(f.file)}">{html.escape(f.title)}</a>: '
-        f"<code>{html.escape(f.explanation)}</code></li>"
-        for f in frames
-    )
-    first = frames[0]
-    return _player().substitute(
-        title=html.escape(title),
-        value_color=VALUE_COLOR,
-        gradient_color=GRADIENT_COLOR,
-        count=len(frames),
-        first_title=html.escape(first.title),
-        first_file=html.escape(first.file),
-        first_explanation=html.escape(first.explanation),
-        listing=listing,
-        steps=steps,
-    )
+    digits = max(3, len(str(len(frames) - 1)))
+    for k, picture in enumerate(pictures):
+        write_atomically(directory / f"frame_{k:0{digits}d}.{fmt}", picture)
+    heading = title or f"Backpropagation step by step: {node_names(walk.order)[root]}"
+    index = directory / "index.html"
+    write_atomically(index, page_html(frames, heading).encode("utf-8"))
+    return index
