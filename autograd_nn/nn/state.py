@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 from typing import Any
 
 from .. import checks
@@ -128,10 +129,34 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+MAX_MODEL_BYTES = 256 * 2**20
+"""The largest model file `load` reads: far beyond any model of this library (an
+MLP of a million weights is about 25 MB of JSON), small enough to read safely."""
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    """`text` cut to `limit` characters, so a message never echoes a huge input."""
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _check_file(where: str) -> None:
+    """Refuse, before opening it, anything but a regular file of a sane size."""
+    try:
+        info = os.stat(where)
+    except OSError as error:
+        raise type(error)(error.errno, error.strerror, where) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"{where}: not a regular file (a model file is a JSON file)")
+    if info.st_size > MAX_MODEL_BYTES:
+        raise ValueError(f"{where}: {info.st_size:,} bytes is too large for a model file "
+                         f"(at most {MAX_MODEL_BYTES:,})")
+
+
 def _parse(where: str) -> object:
     """The JSON document in the file `where`: UTF-8, strict (no NaN, no duplicate keys)."""
+    _check_file(where)
     with open(where, "rb") as file:
-        raw = file.read()
+        raw = file.read(MAX_MODEL_BYTES + 1)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -151,14 +176,16 @@ def _check_document(document: object, where: str, module: str) -> object:
     if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
         raise ValueError(f"{where}: not an autograd_nn model file "
                          f"(no \"format\": \"{FILE_FORMAT}\")")
-    if document.get("version") != FILE_VERSION:
+    version = document.get("version")
+    if type(version) is not int or version != FILE_VERSION:  # true and 1.0 are not 1
         raise ValueError(f"{where}: unsupported model file version "
-                         f"{document.get('version')!r} (this version reads {FILE_VERSION})")
+                         f"{_clip(repr(version))} (this version reads {FILE_VERSION})")
     if sorted(document) != sorted(_DOCUMENT_KEYS):
         raise ValueError(f"{where}: a model file has the keys format, version, module "
-                         f"and state; got {sorted(document)}")
+                         f"and state; got {_clip(str(sorted(document)))}")
     if document["module"] != module:
-        raise ValueError(f"{where}: holds {document['module']!s}, but this model is {module}")
+        raise ValueError(f"{where}: holds {_clip(str(document['module']))}, "
+                         f"but this model is {_clip(module)}")
     return document["state"]
 
 
