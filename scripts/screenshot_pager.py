@@ -26,8 +26,12 @@ WIDTH, HEIGHT = 1280, 800
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "pager.png"
 
 
-def browser(profile: Path) -> webdriver.Chrome:
-    """Headless Chromium with a viewport of exactly WIDTH x HEIGHT CSS px at scale 1."""
+def browser(profile: Path, *, hide_scrollbars: bool = False) -> webdriver.Chrome:
+    """Headless Chromium with a viewport of exactly WIDTH x HEIGHT CSS px at scale 1.
+
+    The browser's console is logged (`driver.get_log("browser")`); the page
+    tests use the same browser.
+    """
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     driver_path = shutil.which("chromedriver")
     if chromium is None or driver_path is None:
@@ -37,11 +41,13 @@ def browser(profile: Path) -> webdriver.Chrome:
     options.binary_location = chromium
     for flag in (
         "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
         f"--window-size={WIDTH},{HEIGHT}", "--force-device-scale-factor=1",
         f"--user-data-dir={profile}",
+        *(["--hide-scrollbars"] if hide_scrollbars else []),
     ):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
     driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
@@ -55,7 +61,7 @@ def main(output: Path) -> None:
     with tempfile.TemporaryDirectory() as work:
         index = render_steps(worked.output, Path(work) / "frames", model=worked.model,
                              title="network: a two-layer sigmoid network")
-        driver = browser(Path(work) / "profile")
+        driver = browser(Path(work) / "profile", hide_scrollbars=True)
         try:
             driver.get(index.as_uri())
             kinds = driver.execute_script(

@@ -10,6 +10,7 @@ the page, and `step_through`'s inline fallback works. One browser per module.
 import json
 import shutil
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -34,25 +35,14 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-        f"--window-size={WIDTH},{HEIGHT}", "--force-device-scale-factor=1",
-        f"--user-data-dir={tmp_path_factory.mktemp('profile')}",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    browser = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    # The page's own viewport, exactly 1280x800 CSS px at device scale 1.
-    browser.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False},
-    )
+    """The README screenshot's browser: headless Chromium, a 1280x800 viewport at scale 1."""
+    pytest.importorskip("selenium.webdriver")
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    try:
+        from screenshot_pager import browser as start_browser
+    finally:
+        sys.path.pop(0)
+    browser = start_browser(tmp_path_factory.mktemp("profile"))
     yield browser
     browser.quit()
 
