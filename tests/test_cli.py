@@ -230,3 +230,34 @@ def test_the_installed_command_refuses_code_without_a_traceback(tmp_path):
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert not (tmp_path / "X").exists()
+
+
+# Look-alike names (issue 11) --------------------------------------------------------
+
+
+def test_grad_refuses_two_names_python_reads_as_one(capsys):
+    err = fails(capsys, "grad", "x + ｘ", "x=1", "ｘ=5")
+    assert "'x' and 'ｘ' are one name to Python (both read as 'x')" in err
+
+
+def test_grad_a_fullwidth_name_is_the_variable_python_reads(capsys):
+    code, out, _ = run(capsys, "grad", "ｘ*ｘ + x", "ｘ=3")
+    assert code == 0
+    assert "value: 12" in out and "df/dｘ = 7" in out
+
+
+def test_grad_reports_an_unknown_name_as_typed(capsys):
+    err = fails(capsys, "grad", "ｙ + z", "z=1")
+    assert "unknown name 'ｙ'" in err
+
+
+@pytest.mark.parametrize(("argv", "top"), [
+    (["f*out", "f=2", "out=3"], "g"),
+    (["f*out*g*h", "f=2", "out=3", "g=1", "h=1"], "f1"),
+    (["ｆ*out", "ｆ=2", "out=3"], "g"),
+])
+def test_grad_names_the_function_apart_from_every_variable(capsys, argv, top):
+    code, out, _ = run(capsys, "grad", *argv)
+    assert code == 0
+    assert out.startswith(f"{top} = ") and f"d{top}/dout = " in out
+    assert "dout/dout" not in out

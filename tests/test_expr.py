@@ -227,3 +227,21 @@ def test_the_parser_lives_with_the_command_and_keeps_its_old_address():
 
     for name in old.__all__:
         assert getattr(old, name) is getattr(moved, name)
+
+
+def test_variables_are_read_as_pythons_parser_reads_them():
+    expression = parse("ｘ * 2 + x", ["ｘ"])  # NFKC: fullwidth ｘ is x on both sides
+    assert expression.variables == ("x",)
+    assert expression.build({"ｘ": 3.0}).data == 9.0
+    assert expression([Value(3.0)]).data == 9.0
+
+
+@pytest.mark.parametrize("names", [["x", "ｘ"], ["ﬁ", "fi"], ["x", "x"]])
+def test_two_variables_python_reads_as_one_are_refused(names):
+    with pytest.raises(ExpressionError, match="give each variable once"):
+        parse("x", names)
+
+
+def test_an_unknown_name_is_reported_as_typed():
+    with pytest.raises(ExpressionError, match="unknown name 'ｙ'"):
+        parse("x + ｙ", ["x"])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import keyword
 import math
+import unicodedata
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,7 +25,8 @@ from typing import cast
 from ..engine import Value
 from ..ops import FUNCTIONS, OPS
 
-__all__ = ["MAX_DEPTH", "MAX_LENGTH", "Expression", "ExpressionError", "check_variable", "parse"]
+__all__ = ["MAX_DEPTH", "MAX_LENGTH", "Expression", "ExpressionError", "check_variable",
+           "normalised_names", "parse"]
 
 MAX_LENGTH = 500
 """Longest expression accepted, in characters."""
@@ -81,9 +83,27 @@ def check_variable(name: str) -> str:
             f"{_clipped(name)!r} cannot be a variable name "
             "(use letters, digits and _, starting with a letter)"
         )
-    if name in FUNCTIONS:
+    if unicodedata.normalize("NFKC", name) in FUNCTIONS:
         raise ExpressionError(f"{name!r} is a function name and cannot be a variable")
     return name
+
+
+def normalised_names(names: Iterable[str]) -> dict[str, str]:
+    """Each variable name as Python's parser reads it (NFKC: fullwidth ｘ is x) -> as given.
+
+    Two names that read as one (``x`` and ``ｘ``) are refused, as Python would
+    make them one variable.
+    """
+    spelled: dict[str, str] = {}
+    for name in names:
+        normal = unicodedata.normalize("NFKC", check_variable(name))
+        if normal in spelled:
+            first = spelled[normal]
+            same = f"{first!r} is given twice" if first == name else (
+                f"{first!r} and {name!r} are one name to Python (both read as {normal!r})")
+            raise ExpressionError(f"{same}; give each variable once")
+        spelled[normal] = name
+    return spelled
 
 
 # A compiled expression is a postfix program over these instructions.
@@ -107,12 +127,14 @@ class Expression:
         Plain numbers become leaves labelled with the variable's name. Domain
         errors are the engine's (e.g. ``log(-2.0): log needs a positive input``).
         """
-        missing = [name for name in sorted(self.used) if name not in values]
+        spelled = normalised_names(values)
+        missing = [name for name in sorted(self.used) if name not in spelled]
         if missing:
             raise ExpressionError(f"no value given for {', '.join(missing)}")
         leaves = {
-            name: value if isinstance(value, Value) else Value(value, name)
-            for name, value in values.items()
+            normal: value if isinstance(value, Value) else Value(value, name)
+            for normal, name in spelled.items()
+            for value in (values[name],)
         }
         stack: list[Value] = []
         for kind, argument in self.program:
@@ -146,7 +168,7 @@ def parse(text: str, variables: Iterable[str] = ()) -> Expression:
     """
     if not isinstance(text, str):
         raise ExpressionError(f"an expression must be text, got {type(text).__name__}")
-    names = tuple(check_variable(name) for name in variables)
+    names = tuple(normalised_names(variables))
     if len(text) > MAX_LENGTH:
         raise ExpressionError(
             f"expression is too long ({len(text)} characters; at most {MAX_LENGTH})"
@@ -243,13 +265,15 @@ def _number(node: ast.Constant, source: str) -> float:
 
 
 def _variable(node: ast.Name, variables: set[str], source: str) -> str:
+    """The variable `node` names (as the parser normalised it); unknown ones as typed."""
     if node.id in variables:
         return node.id
+    typed = ast.get_source_segment(source, node) or node.id
     if node.id in FUNCTIONS:
-        raise ExpressionError(f"{node.id} is a function: call it, as in {node.id}(x)")
+        raise ExpressionError(f"{typed} is a function: call it, as in {typed}(x)")
     known = ", ".join(sorted(variables)) or "none"
     raise ExpressionError(
-        f"unknown name {_clipped(node.id)!r}: no value was given for it "
+        f"unknown name {_clipped(typed)!r}: no value was given for it "
         f"(variables given: {known}; functions: {', '.join(FUNCTIONS)})"
     )
 

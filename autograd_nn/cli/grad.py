@@ -10,7 +10,7 @@ from ..engine import Value
 from ..gradcheck import numerical_grad
 from ..viz import MODES, draw_graph, save_drawing
 from .common import CommandError, Subparsers, add_command, error_line
-from .expr import check_variable, parse
+from .expr import check_variable, normalised_names, parse
 
 __all__ = ["add_grad", "run_grad"]
 
@@ -57,7 +57,15 @@ def _assignments(texts: Sequence[str]) -> dict[str, float]:
         if name in values:
             raise CommandError(f"{name} is given twice")
         values[name] = value
+    normalised_names(values)  # x and ｘ are one variable to Python: refused
     return values
+
+
+def _function_name(names: dict[str, float]) -> str:
+    """A name for the expression's value that is none of the variables' (f, out, g, ...)."""
+    taken = set(names) | set(normalised_names(names))
+    candidates = ["f", "out", "g", "h", *(f"f{i}" for i in range(1, len(taken) + 2))]
+    return next(name for name in candidates if name not in taken)
 
 
 def run_grad(args: argparse.Namespace) -> int:
@@ -66,7 +74,7 @@ def run_grad(args: argparse.Namespace) -> int:
     expression = parse(args.expression, point)
     leaves = {name: Value(value, name) for name, value in point.items()}
     out = expression.build(leaves)
-    top = "out" if "f" in point else "f"
+    top = _function_name(point)
     if not out.label:
         out.label = top
     out.backward()
