@@ -549,3 +549,47 @@ class _Both:
     def step(self):
         self.first.step()
         self.second.step()
+
+
+_FLOAT_HYPERPARAMETERS = [
+    (SGD, ["lr", "momentum", "dampening", "weight_decay"]),
+    (Adagrad, ["lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"]),
+    (RMSprop, ["lr", "alpha", "eps", "weight_decay", "momentum"]),
+    (Adam, ["lr", "eps", "weight_decay"]),
+    (AdamW, ["lr", "eps", "weight_decay"]),
+    (NAdam, ["lr", "eps", "weight_decay", "momentum_decay"]),
+]
+
+
+@pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan])
+@pytest.mark.parametrize(
+    ("optimizer", "name"),
+    [(cls, name) for cls, names in _FLOAT_HYPERPARAMETERS for name in names],
+)
+def test_infinite_or_nan_hyperparameters_are_refused(optimizer, name, bad):
+    with pytest.raises(ValueError, match=f"{name}|Invalid"):
+        optimizer([Value(1.0)], **{name: bad})
+
+
+@pytest.mark.parametrize("flag", ["no", 0, 1, None])
+def test_flags_must_be_true_or_false(flag):
+    with pytest.raises(TypeError, match="nesterov must be True or False"):
+        SGD([Value(1.0)], lr=0.1, momentum=0.9, nesterov=flag)
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: Adam(ps, eps=0), lambda ps: Adam(ps, eps=0, amsgrad=True),
+    lambda ps: AdamW(ps, eps=0), lambda ps: NAdam(ps, eps=0),
+    lambda ps: Adagrad(ps, eps=0), lambda ps: RMSprop(ps, eps=0),
+])
+def test_eps_zero_with_a_zero_gradient_is_a_clear_error_that_changes_nothing(make):
+    moving, still = Value(1.0), Value(2.0)
+    optimizer = make([moving, still])
+    moving.grad = 0.5  # `still` has a zero gradient: 0/0 in its step
+    with pytest.raises(ZeroDivisionError, match=r"with eps=0 divides by 0 for a parameter whose "
+                       r"gradients have all been 0 .*no parameter was changed"):
+        optimizer.step()
+    assert [moving.data, still.data] == [1.0, 2.0] and optimizer.state == {}
+    still.grad = 1.0
+    optimizer.step()  # with gradients, eps=0 works (the lectures' rules)
+    assert moving.data != 1.0 and still.data != 2.0

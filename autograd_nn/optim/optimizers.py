@@ -138,7 +138,30 @@ class Optimizer:
         raise NotImplementedError
 
     def step(self) -> None:
-        """Update every parameter once from its current `.grad`."""
+        """Update every parameter once from its current `.grad`.
+
+        With ``eps=0`` a parameter whose squared gradients so far sum to 0 has
+        no step size (0/0; PyTorch steps it to nan): that raises a
+        `ZeroDivisionError` saying so, and the step changes no parameter.
+        """
+        if getattr(self, "eps", None) != 0:
+            self._step_all()
+            return
+        saved = [param.data for param in self.params]
+        states = {param: dict(state) for param, state in self.state.items()}
+        try:
+            self._step_all()
+        except ZeroDivisionError:
+            for param, data in zip(self.params, saved):
+                param.data = data
+            self.state = states
+            raise ZeroDivisionError(
+                f"{type(self).__name__} with eps=0 divides by 0 for a parameter whose "
+                "gradients have all been 0 (PyTorch would set it to nan); use eps > 0, "
+                "e.g. 1e-8; no parameter was changed"
+            ) from None
+
+    def _step_all(self) -> None:
         for param in self.params:
             grad = -param.grad if self.maximize else param.grad
             if self.weight_decay != 0:
