@@ -32,7 +32,7 @@ from typing import Any
 from . import checks, losses
 from .engine import Value, collector_paused, no_grad
 from .losses import LOSSES, LossFunction
-from .nn import Module
+from .nn import BatchNorm1d, Module
 from .optim import OPTIMIZERS, Optimizer
 
 __all__ = [
@@ -202,11 +202,41 @@ def _choose_loss(
     return loss_fn, loss_name
 
 
+def _check_batches(model: Module, n_samples: int, batch_size: int) -> None:
+    """Refuse, before training, batches a `BatchNorm1d` cannot train on (one sample).
+
+    PyTorch fails at such a batch in the middle of an epoch, after changing
+    the parameters; here nothing runs. Choose a batch size that leaves no
+    last batch of one (or remove a sample).
+    """
+    norms = [m for m in model.modules() if isinstance(m, BatchNorm1d)]
+    if not norms:
+        return
+    last = n_samples % batch_size or min(batch_size, n_samples)
+    if last == 1:
+        split = ("one batch of 1 sample" if n_samples == 1 else
+                 f"{n_samples} samples in batches of {batch_size} leave a last batch of 1")
+        raise ValueError(
+            f"fit: {norms[0]!r} needs at least 2 samples per batch in training, but "
+            f"{split}; choose another batch_size (e.g. {batch_size + 1}) or remove a sample"
+        )
+
+
 def _resolve_optimizer(optimizer: str | Optimizer, model: Module, lr: float | None) -> Optimizer:
-    """The optimiser given, or one built by name over the model's parameters."""
+    """The optimiser given, or one built by name over the model's parameters.
+
+    An optimiser built over some of the model's parameters (to train only
+    those) is fine; one over none of them would train nothing, and is refused.
+    """
     if isinstance(optimizer, Optimizer):
         if lr is not None:
             raise ValueError("pass lr to the optimizer you built, not to fit")
+        owned = {id(p) for p in optimizer.params}
+        if not any(id(p) in owned for p in model.parameters()):
+            raise ValueError(
+                f"fit: {type(optimizer).__name__} holds none of this model's parameters, so "
+                "it would train nothing; build it over model.parameters()"
+            )
         return optimizer
     cls = OPTIMIZERS[checks.one_of("optimizer", optimizer, OPTIMIZERS)]
     return cls(model.parameters(), lr=cls.fit_lr if lr is None else lr)
@@ -243,20 +273,59 @@ class _Run:
 # One epoch --------------------------------------------------------------------------
 
 
-def _train_epoch(run: _Run, order: list[int], targets: Sequence[Any], rng: random.Random) -> float:
-    """One pass over the shuffled training set, one optimiser step per batch; its mean loss."""
+def _batch_loss(run: _Run, batch: list[int], targets: Sequence[Any]) -> Value:
+    """The loss of one batch (with the L2 penalty); a loss that is no Value is refused."""
+    loss = run.loss_fn(_outputs(run.model, [run.X[i] for i in batch]), [targets[i] for i in batch])
+    if not isinstance(loss, Value):
+        raise TypeError(f"fit: the loss {run.loss_name} returned {checks.describe(loss)}, "
+                        "not a Value; build it from Value operations so it can backpropagate")
+    if run.l2:
+        loss = loss + losses.l2_penalty(run.model.parameters(), alpha=run.l2)
+    return loss
+
+
+def _check_finite(run: _Run, loss: Value, epoch: int, batch: int, batches: int) -> None:
+    """Stop before a step on a non-finite loss or gradient, saying where and what to check."""
+    if math.isfinite(loss.data):
+        bad = next((p for p in run.optimizer.params if not math.isfinite(p.grad)), None)
+        if bad is None:
+            return
+        what = f"a gradient is {bad.grad!r} (of {bad.label or 'a parameter'})"
+    else:
+        what = f"the loss ({run.loss_name}) is {loss.data!r}"
+    raise FloatingPointError(
+        f"fit: {what} at epoch {epoch}, batch {batch} of {batches}; training stopped before "
+        "that batch's step, so the parameters are those before it. Look for NaN or "
+        f"infinity in the data, or lower the learning rate (lr {run.optimizer.lr:g})"
+    )
+
+
+def _train_epoch(
+    run: _Run, epoch: int, order: list[int], targets: Sequence[Any], rng: random.Random
+) -> float:
+    """One pass over the shuffled training set, one optimiser step per batch; its mean loss.
+
+    A non-finite loss or gradient stops training before its step (`_check_finite`),
+    with the running statistics of any `BatchNorm1d` put back as they were.
+    """
     rng.shuffle(order)
     total = 0.0
-    for start in range(0, len(order), run.batch_size):
+    batches = -(-len(order) // run.batch_size)
+    norms = [m for m in run.model.modules() if isinstance(m, BatchNorm1d)]
+    for number, start in enumerate(range(0, len(order), run.batch_size), 1):
         batch = order[start : start + run.batch_size]
+        statistics = [m.running_statistics() for m in norms]
         with collector_paused():
-            batch_loss = run.loss_fn(
-                _outputs(run.model, [run.X[i] for i in batch]), [targets[i] for i in batch]
-            )
-            if run.l2:
-                batch_loss = batch_loss + losses.l2_penalty(run.model.parameters(), alpha=run.l2)
+            batch_loss = _batch_loss(run, batch, targets)
             run.optimizer.zero_grad()
-            batch_loss.backward()
+            if math.isfinite(batch_loss.data):
+                batch_loss.backward()
+            try:
+                _check_finite(run, batch_loss, epoch, number, batches)
+            except FloatingPointError:
+                for norm, saved in zip(norms, statistics):
+                    norm.restore_running_statistics(saved)
+                raise
             run.optimizer.step()
         total += batch_loss.data * len(batch)
     return total / len(order)
@@ -339,8 +408,15 @@ def fit(
     - `l2`: adds `l2_penalty(model.parameters(), alpha=l2)` to each batch's loss.
     - `scheduler`: anything with `.step()`, stepped once per epoch.
     - `progress`: a tqdm bar (default: only when stderr is a terminal).
+
+    Refused before anything runs: an optimiser over none of the model's
+    parameters, and batches a `BatchNorm1d` cannot train on (a last batch of
+    one sample). A loss that is not a `Value` raises `TypeError`; a loss or
+    gradient that is NaN or infinite raises `FloatingPointError` naming the
+    epoch and batch, before that batch's step changes any parameter.
     """
     size = _check_arguments(X, y, X_test, y_test, epochs, batch_size, l2)
+    _check_batches(model, len(X), size)
     loss_fn, loss_name = _choose_loss(loss, model, X, y, y_test)
     run = _Run(model, X, y, X_test, y_test, loss_fn, loss_name,
                _resolve_optimizer(optimizer, model, lr), size, l2)
@@ -352,8 +428,8 @@ def fit(
     order = list(range(len(X)))
     model.train()
     try:
-        for _ in range(epochs):
-            train_loss = _train_epoch(run, order, train_targets, rng)
+        for epoch in range(1, epochs + 1):
+            train_loss = _train_epoch(run, epoch, order, train_targets, rng)
             _record_epoch(run, history, train_loss, test_targets)
             if scheduler is not None:
                 scheduler.step()

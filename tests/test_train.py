@@ -176,3 +176,113 @@ def test_regression_targets_train_once_the_loss_is_named():
     X = [[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]
     history = fit(MLP(2, [4, 1], seed=0), X, [0.25, 1.5, 3.0], loss="mse", epochs=2)
     assert history.epochs == 2 and history.train_accuracy == []
+
+
+# Refusals found by trying to break fit (issue 11) -----------------------------------
+
+
+def _numbers(model):
+    return [p.data for p in model.parameters()]
+
+
+def test_nan_features_stop_at_the_first_batch_and_change_nothing(moons):
+    X, y = moons
+    X = [list(x) for x in X]
+    X[5][0] = math.nan
+    model = MLP(2, [4, 1], seed=0)
+    with pytest.raises(FloatingPointError, match=r"loss \(bce_with_logits\) is nan at epoch 1, "
+                       r"batch \d+ of 5; training stopped before that batch's step"):
+        fit(model, X, y, epochs=3, batch_size=20, seed=0)
+    assert all(math.isfinite(v) for v in _numbers(model))
+
+
+def test_a_nan_loss_stops_before_its_step_naming_epoch_and_batch(moons):
+    X, y = moons
+    model = MLP(2, [4, 1], seed=0)
+    calls = []
+
+    def nan_after_seven(predictions, targets):
+        calls.append(1)
+        loss = losses.binary_cross_entropy_with_logits(predictions, targets)
+        return loss * math.nan if len(calls) == 8 else loss
+
+    kept = []
+    optimizer = optim.Adam(model.parameters(), lr=0.01)
+    original_step = optimizer.step
+
+    def step_and_keep():
+        original_step()
+        kept.append(_numbers(model))
+
+    optimizer.step = step_and_keep
+    with pytest.raises(FloatingPointError, match=r"nan_after_seven.* at epoch 2, batch 3 of 5"):
+        fit(model, X, y, loss=nan_after_seven, optimizer=optimizer, epochs=3, seed=0)
+    assert len(kept) == 7 and _numbers(model) == kept[-1]
+
+
+def test_a_huge_learning_rate_stops_with_a_clear_error(moons):
+    X, y = moons
+    model = MLP(2, [4, 1], seed=0)
+    with pytest.raises(FloatingPointError, match=r"at epoch \d+, batch \d+ of 5.*lr 1e\+300"):
+        fit(model, X, y, lr=1e300, epochs=5, seed=0)
+    assert all(math.isfinite(v) for v in _numbers(model))
+
+
+@pytest.mark.parametrize("returned", [0.5, None, [1.0]])
+def test_a_loss_that_is_not_a_value_is_a_type_error_naming_the_loss(moons, returned):
+    X, y = moons
+    model = MLP(2, [4, 1], seed=0)
+    before = _numbers(model)
+
+    def my_loss(predictions, targets):
+        return returned
+
+    with pytest.raises(TypeError, match=r"fit: the loss my_loss returned .*not a Value"):
+        fit(model, X, y, loss=my_loss, epochs=1)
+    assert _numbers(model) == before
+
+
+def test_an_optimizer_over_another_models_parameters_is_refused(moons):
+    X, y = moons
+    model, other = MLP(2, [4, 1], seed=0), MLP(2, [4, 1], seed=1)
+    before = _numbers(model)
+    with pytest.raises(ValueError, match="holds none of this model's parameters"):
+        fit(model, X, y, optimizer=optim.SGD(other.parameters(), lr=0.1), epochs=1)
+    assert _numbers(model) == before
+    last_layer = model.layers[-1].parameters()  # some of them: fine-tuning, allowed
+    fit(model, X, y, optimizer=optim.SGD(last_layer, lr=0.1), epochs=1)
+    assert _numbers(model)[: -len(last_layer)] == before[: -len(last_layer)]
+
+
+def _batchnorm_model():
+    from autograd_nn.nn import BatchNorm1d, Layer, Sequential
+
+    return Sequential(Layer(2, 4, seed=0), BatchNorm1d(4), Layer(4, 1, activation="linear",
+                                                                  seed=1))
+
+
+@pytest.mark.parametrize(("samples", "batch_size"), [(41, 20), (1, 20), (30, 1)])
+def test_batchnorm_with_a_batch_of_one_is_refused_before_training(moons, samples, batch_size):
+    X, y = moons
+    model = _batchnorm_model()
+    before, state = _numbers(model), json.dumps(model.state_dict())
+    with pytest.raises(ValueError, match=r"BatchNorm1d.* needs at least 2 samples per batch"):
+        fit(model, X[:samples], y[:samples], epochs=2, batch_size=batch_size)
+    assert _numbers(model) == before and json.dumps(model.state_dict()) == state
+
+
+def test_batchnorm_trains_when_no_batch_has_one_sample(moons):
+    X, y = moons
+    history = fit(_batchnorm_model(), X[:42], y[:42], epochs=2, batch_size=20, seed=0)
+    assert history.epochs == 2
+
+
+def test_a_nan_batch_leaves_batchnorm_running_statistics_as_they_were(moons):
+    X, y = moons
+    X = [list(x) for x in X]
+    X[7][1] = math.nan
+    model = _batchnorm_model()
+    state = json.dumps(model.state_dict())
+    with pytest.raises(FloatingPointError, match=r"at epoch 1, batch 1 of 1"):
+        fit(model, X[:40], y[:40], epochs=2, batch_size=40, seed=0)
+    assert json.dumps(model.state_dict()) == state

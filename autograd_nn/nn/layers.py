@@ -415,6 +415,15 @@ class BatchNorm1d(Module):
         inverse_std = (variance + self.eps) ** -0.5
         return [d * inverse_std for d in centred], (mean.data, variance.data)
 
+    def running_statistics(self) -> tuple[list[float], list[float], int]:
+        """A copy of the running mean, variance and batch count (to put back later)."""
+        return list(self.running_mean), list(self.running_var), self.num_batches_tracked
+
+    def restore_running_statistics(self, saved: tuple[list[float], list[float], int]) -> None:
+        """Put back what `running_statistics` returned (undoing a batch that failed)."""
+        mean, var, self.num_batches_tracked = saved
+        self.running_mean, self.running_var = list(mean), list(var)
+
     def _update_running_stats(self, batch_stats: list[tuple[float, float]], n: int) -> None:
         self.num_batches_tracked += 1
         factor = 1.0 / self.num_batches_tracked if self.momentum is None else self.momentum
