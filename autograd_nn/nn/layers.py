@@ -473,6 +473,7 @@ class Sequential(Module):
     so batch-level modules (BatchNorm1d) can sit between sample-level ones."""
 
     _children_key = "layers"
+    _repr_brackets = ("Sequential(", ")")
     layers: list[Module]
 
     def __init__(self, *modules: Module) -> None:
@@ -500,8 +501,6 @@ class Sequential(Module):
     def __len__(self) -> int:
         return len(self.layers)
 
-    def __repr__(self) -> str:
-        return f"Sequential({', '.join(repr(m) for m in self.layers)})"
 
 
 class Ensemble(Module):
@@ -512,6 +511,7 @@ class Ensemble(Module):
     """
 
     _children_key = "models"
+    _repr_brackets = ("Ensemble([", "])")
     models: list[Module]
 
     def __init__(self, models: Iterable[Module]) -> None:
@@ -537,5 +537,3 @@ class Ensemble(Module):
         per_model = [model.forward_batch(batch) for model in self.models]
         return [self._average([outs[i] for outs in per_model]) for i in range(len(batch))]
 
-    def __repr__(self) -> str:
-        return f"Ensemble([{', '.join(repr(m) for m in self.models)}])"

@@ -126,6 +126,8 @@ class Module:
     """
 
     _children_key: ClassVar[str] = ""
+    _repr_brackets: ClassVar[tuple[str, str] | None] = None
+    """A container's repr: its members' reprs between these, e.g. ("Sequential(", ")")."""
     training: bool
 
     def __init__(self) -> None:
@@ -287,7 +289,11 @@ class Module:
             module._load_own_state(part)
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the model's state to a JSON file, atomically, floats exactly."""
+        """Write the model's state to a JSON file, atomically, floats exactly.
+
+        A symbolic link is followed (the file it points to is replaced); a
+        temporary that an interrupted save left beside the file is removed.
+        """
         write_model_file(path, repr(self), self.state_dict())
 
     def load(self, path: str | os.PathLike[str]) -> None:
@@ -295,6 +301,8 @@ class Module:
 
         A file that is not such a model file, or was saved from a different
         architecture, raises `ValueError` and the model is left unchanged.
+        Anything but a regular file (a FIFO, a device, a directory) and files
+        over `state.MAX_MODEL_BYTES` (256 MB) are refused before they are opened.
         """
         state = read_model_file(path, repr(self))
         try:
@@ -303,4 +311,37 @@ class Module:
             raise ValueError(f"{os.fspath(path)}: {error}") from None
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+        """The call that builds this module; a container's is its members' reprs
+        between its `_repr_brackets`, built without recursion (any depth works)."""
+        if self._repr_brackets is None:
+            return f"{type(self).__name__}()"
+        return _nested_repr(self)
+
+
+def _expands(module: Module) -> bool:
+    """Whether `module`'s repr is made of its members' (so `_nested_repr` builds it)."""
+    return module._repr_brackets is not None and type(module).__repr__ is Module.__repr__
+
+
+def _nested_repr(root: Module) -> str:
+    """`repr(root)` with an explicit stack: members first, then each container."""
+    done: dict[int, str] = {}
+    under_way: set[int] = set()
+    stack: list[tuple[Module, bool]] = [(root, False)]
+    while stack:
+        module, members_done = stack.pop()
+        if members_done:
+            opening, closing = cast(tuple[str, str], module._repr_brackets)
+            inner = ", ".join(done[id(child)] for child in module.children())
+            done[id(module)] = opening + inner + closing
+            under_way.discard(id(module))
+        elif id(module) in under_way:
+            raise ValueError(f"a {type(module).__name__} contains itself")
+        elif id(module) not in done:
+            if not _expands(module):
+                done[id(module)] = repr(module)
+                continue
+            under_way.add(id(module))
+            stack.append((module, True))
+            stack.extend((child, False) for child in module.children())
+    return done[id(root)]

@@ -111,9 +111,13 @@ def write_model_file(path: str | os.PathLike[str], module: str, state: object) -
     try:
         check_like(state, state)
     except ValueError as error:
-        raise ValueError(f"cannot save {module}: {error}") from None
+        raise ValueError(f"cannot save {_clip(module)}: {error}") from None
     document = {"format": FILE_FORMAT, "version": FILE_VERSION, "module": module, "state": state}
-    write_atomically(path, json.dumps(document, indent=1, allow_nan=False) + "\n")
+    try:
+        text = json.dumps(document, indent=1, allow_nan=False)
+    except RecursionError:  # json's encoder recurses: about 450 nested containers is its limit
+        raise ValueError(f"cannot save {_clip(module)}: nested too deeply for JSON") from None
+    write_atomically(path, text + "\n")
 
 
 def _reject_constant(name: str) -> object:
