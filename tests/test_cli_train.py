@@ -2,12 +2,16 @@
 
 import contextlib
 import io
+import os
 import re
+import signal
 import sys
+import time
 
 import pytest
 
 from autograd_nn.cli import TRAIN_DPI, main
+from autograd_nn.cli.common import interrupts_held
 from autograd_nn.data import make_blobs, make_moons, train_test_split
 from autograd_nn.nn import MLP
 from autograd_nn.train import accuracy, fit, predict
@@ -183,3 +187,121 @@ def test_without_matplotlib_says_what_to_install(tmp_path, monkeypatch):
     assert err == ('autograd-nn train: error: train draws its pictures with matplotlib: '
                    'pip install "autograd_nn[plot]"\n')
     assert out == "" and not out_dir.exists()
+
+
+# Writing as one unit, and Ctrl-C (issue 11) ----------------------------------------
+
+
+def _listing(directory):
+    """Every file under `directory` (hidden ones too) with its bytes."""
+    return {str(p.relative_to(directory)): p.read_bytes()
+            for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def _old_results(tmp_path):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    for name in ["boundary.png", "history.png", "model.json", "notes.txt"]:
+        (out_dir / name).write_text(f"old {name}")
+    return out_dir
+
+
+def test_a_huge_learning_rate_writes_nothing_and_says_why(tmp_path):
+    out_dir = _old_results(tmp_path)
+    before = _listing(tmp_path)
+    code, _, err = run("train", *SMALL, "--lr", "1e300", "--out", str(out_dir))
+    assert code == 2 and err.count("\n") == 1, err
+    assert re.search(r"at epoch \d+, batch \d+ of \d+.*lr 1e\+300", err), err
+    assert _listing(tmp_path) == before and sorted(os.listdir(tmp_path)) == ["out"]
+
+
+def test_a_failure_while_writing_leaves_the_old_results(tmp_path, monkeypatch):
+    out_dir = _old_results(tmp_path)
+    before = _listing(tmp_path)
+
+    def disk_full(self, path):
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(MLP, "save", disk_full)
+    code, _, err = run("train", *SMALL, "--out", str(out_dir))
+    assert code == 2 and "No space left on device" in err
+    assert _listing(tmp_path) == before and sorted(os.listdir(out_dir)) == sorted(
+        ["boundary.png", "history.png", "model.json", "notes.txt"])
+
+
+def test_a_new_directory_appears_whole_or_not_at_all(tmp_path, monkeypatch):
+    out_dir = tmp_path / "new"
+    monkeypatch.setattr(MLP, "save", lambda self, path: 1 / 0)
+    code, _, err = run("train", *SMALL, "--out", str(out_dir))
+    assert code == 2 and os.listdir(tmp_path) == []
+    monkeypatch.undo()
+    code, _, err = run("train", *SMALL, "--out", str(out_dir))
+    assert code == 0, err
+    assert sorted(os.listdir(tmp_path)) == ["new"]
+    assert sorted(os.listdir(out_dir)) == ["boundary.png", "history.png", "model.json"]
+
+
+def test_results_replace_old_ones_and_keep_the_users_files(tmp_path):
+    out_dir = _old_results(tmp_path)
+    code, _, err = run("train", *SMALL, "--out", str(out_dir))
+    assert code == 0, err
+    assert sorted(os.listdir(out_dir)) == ["boundary.png", "history.png", "model.json",
+                                           "notes.txt"]
+    assert (out_dir / "notes.txt").read_text() == "old notes.txt"
+    assert (out_dir / "boundary.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_an_unwritable_out_is_refused_before_training():
+    code, out, err = run("train", *SMALL, "--out", "/proc/autograd-nn-test/out")
+    assert code == 2 and err.count("\n") == 1
+    assert "cannot write in /proc" in err and "training" not in out
+
+
+def test_ctrl_c_during_training_is_one_line_exit_130_and_writes_nothing(tmp_path, start_cli):
+    kept = _old_results(tmp_path)
+    before = _listing(tmp_path)
+    for out_dir in [tmp_path / "new", kept]:
+        process = start_cli("train", "--data", "moons", "--epochs", "1000", "--out", str(out_dir))
+        assert _wait_for_line(process.stdout, "training:"), "training never started"
+        time.sleep(0.5)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+        assert process.returncode == 130, err
+        assert err == "autograd-nn train: interrupted; nothing written\n"
+        assert _listing(tmp_path) == before and sorted(os.listdir(tmp_path)) == ["out"]
+
+
+def _wait_for_line(stream, start, seconds=60.0):
+    """Read lines from `stream` until one starts with `start` (False at end of output)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        line = stream.readline()
+        if not line:
+            return False
+        if line.startswith(start):
+            return True
+    return False
+
+
+def test_ctrl_c_during_the_final_renames_is_held_until_they_are_done():
+    done, handler = [], signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt, match="kept all three"), \
+            interrupts_held("kept all three"):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+        done.append("renamed")
+    assert done == ["renamed"]
+    assert signal.getsignal(signal.SIGINT) is handler
+
+
+def test_main_turns_an_interrupt_into_one_line_and_exit_130(monkeypatch, tmp_path):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("autograd_nn.cli.train.fit", lambda *a, **k: interrupted(None))
+    try:
+        code, _, err = run("train", *SMALL, "--out", str(tmp_path / "out"))
+    except KeyboardInterrupt:
+        pytest.fail("the interrupt escaped main")
+    assert code == 130 and err == "autograd-nn train: interrupted; nothing written\n"
+    assert os.listdir(tmp_path) == []

@@ -10,7 +10,8 @@ Each subcommand is one module here with an `add_<name>` function, listed in
 `SUBCOMMANDS`, that registers its parser (with `common.add_command`) and the
 `run_<name>` function carrying it out. `expr` is the safe parser of what
 `grad` is given. A mistake in what was typed ends with one line on stderr and
-exit code 2.
+exit code 2; Ctrl-C ends with one line (what was kept, by default "interrupted;
+nothing written": a command writes its files only when done) and exit code 130.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .train import TRAIN_DPI, add_train, run_train
 from .walk import add_walk, run_walk
 
 __all__ = [
+    "INTERRUPTED",
     "SUBCOMMANDS",
     "TRAIN_DPI",
     "CommandError",
@@ -45,6 +47,9 @@ __all__ = [
     "run_train",
     "run_walk",
 ]
+
+INTERRUPTED = 130
+"""The exit code after Ctrl-C (128 + SIGINT, as shells report it)."""
 
 SUBCOMMANDS: list[Callable[[Subparsers], None]] = [
     add_walk, add_grad, add_examples, add_draw, add_train,
@@ -80,4 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             GraphvizNotFoundError) as error:
         print(f"autograd-nn {args.command}: error: {error_line(error)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as interrupt:
+        kept = error_line(interrupt) if interrupt.args else "interrupted; nothing written"
+        print(f"autograd-nn {args.command}: {kept}", file=sys.stderr)
+        return INTERRUPTED
     return code

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import contextlib
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
-__all__ = ["CommandError", "OneLineParser", "Runner", "Subparsers", "add_command", "error_line"]
+__all__ = ["CommandError", "OneLineParser", "Runner", "Subparsers", "add_command", "error_line",
+           "interrupts_held"]
 
 Subparsers = Any
 """The object `add_subparsers` returns (argparse gives it no public type)."""
@@ -44,3 +48,24 @@ def add_command(
 def error_line(error: BaseException) -> str:
     """The error's message on one line (its type's name if it has no message)."""
     return " ".join(str(error).split()) or type(error).__name__
+
+
+@contextlib.contextmanager
+def interrupts_held(kept: str) -> Iterator[None]:
+    """Hold Ctrl-C until the block (a few renames that belong together) has run.
+
+    A Ctrl-C that came meanwhile is raised afterwards as ``KeyboardInterrupt(kept)``,
+    so the command says what was kept. Only the main thread can hold signals;
+    elsewhere the block runs as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, _frame: caught.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt(kept)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
+import secrets
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,7 +18,7 @@ from ..files import write_atomically
 from ..nn import ACTIVATIONS, MLP
 from ..optim import OPTIMIZERS
 from ..train import History, fit
-from .common import CommandError, Subparsers, add_command
+from .common import CommandError, Subparsers, add_command, interrupts_held
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -32,7 +36,8 @@ Make a seeded 2-D data set, split it into training and test points, train a mult
 perceptron on it (one logit output for two classes, one output per class for more) and
 print its accuracy. Writes into DIR: boundary.png (the decision boundary, training
 points as circles, test points as triangles), history.png (loss and accuracy per epoch)
-and model.json (the trained weights, read back with MLP.load).
+and model.json (the trained weights, read back with MLP.load): all three or none, and
+nothing if training fails or is interrupted.
 """
 """What `autograd-nn train --help` starts with."""
 
@@ -106,11 +111,23 @@ def _require_matplotlib() -> None:
 
 
 def _output_directory(text: str) -> Path:
-    """--out as a directory, made if missing; a file of that name is an error."""
+    """--out, checked before any training: a directory, or one that can be made, writable.
+
+    Nothing is created here (a missing directory is made when the results are
+    written); a probe directory made and removed at once proves it writable.
+    """
     out_dir = Path(text)
     if out_dir.exists() and not out_dir.is_dir():
         raise CommandError(f"--out {out_dir}: exists and is not a directory")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    base = out_dir
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.is_dir():
+        raise CommandError(f"--out {out_dir}: {base} is not a directory")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".autograd-nn-probe-", dir=base))
+    except OSError as error:
+        raise CommandError(f"--out {out_dir}: cannot write in {base} ({error.strerror})") from None
     return out_dir
 
 
@@ -186,14 +203,48 @@ def _pictures(
     }
 
 
+def _stage(staging: Path, pictures: dict[str, bytes], model: MLP) -> list[str]:
+    """Write the pictures and model.json into `staging`; their names."""
+    for name, data in pictures.items():
+        write_atomically(staging / name, data)
+    model.save(staging / "model.json")
+    return [*pictures, "model.json"]
+
+
+def _write_as_unit(out_dir: Path, pictures: dict[str, bytes], model: MLP) -> list[str]:
+    """The files into `out_dir` all together or not at all; their names.
+
+    They are written into a temporary directory first: a sibling of a new
+    `out_dir` (then renamed to it), or inside an existing one (then each file
+    is renamed into place). A failure or Ctrl-C before the renames leaves
+    nothing new; Ctrl-C during them is held until they are done.
+    """
+    new = not out_dir.exists()
+    if new:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = out_dir.with_name(f".{out_dir.name}.{secrets.token_hex(8)}.tmp")
+        staging.mkdir()
+    else:
+        staging = Path(tempfile.mkdtemp(prefix=".autograd-nn-train-", dir=out_dir))
+    try:
+        names = _stage(staging, pictures, model)
+        with interrupts_held(f"interrupted after writing all of {', '.join(names)} to {out_dir}"):
+            if new:
+                staging.rename(out_dir)
+            else:
+                for name in names:
+                    os.replace(staging / name, out_dir / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return names
+
+
 def _write(out_dir: Path, pictures: dict[str, Figure], model: MLP) -> None:
-    """The pictures and model.json into `out_dir`, and how to load the model."""
-    for name, figure in pictures.items():
-        write_atomically(out_dir / name, _png(figure))
+    """The pictures and model.json into `out_dir` as one unit, and how to load the model."""
+    images = {name: _png(figure) for name, figure in pictures.items()}
+    names = _write_as_unit(out_dir, images, model)
     model_file = out_dir / "model.json"
-    model.save(model_file)
-    written = ", ".join(str(out_dir / name) for name in [*pictures, "model.json"])
-    print(f"wrote {written}")
+    print(f"wrote {', '.join(str(out_dir / name) for name in names)}")
     print(f"load it in Python: from autograd_nn.nn import MLP; model = {model!r}; "
           f"model.load({str(model_file)!r})")
 
