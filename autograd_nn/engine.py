@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from typing import Union
 
 from .checks import is_number
-from .ops import CONSTANT, LEAF, LEAKY_RELU_SLOPE, OPS, Op, op_named
+from .ops import CONSTANT, LEAF, LEAKY_RELU_SLOPE, OPS, Op, check_overflow, op_named
 
 __all__ = [
     "Value",
@@ -329,8 +329,11 @@ def _binary(op: Op, a: Value, b: Operand) -> Value:
     """A node for two-input `op`; a plain number `b` becomes a constant."""
     if not isinstance(b, Value):
         b = _constant(b)
+    data = op.forward(a.data, b.data)
+    if data - data != 0.0:  # inf or nan: overflow is an error, nan and inf propagate
+        check_overflow(op, (a.data, b.data), data)
     out = _new_value(Value)
-    out.data = op.forward(a.data, b.data)
+    out.data = data
     out.grad = 0.0
     out.label = ""
     out._visit = None
@@ -345,8 +348,11 @@ def _binary(op: Op, a: Value, b: Operand) -> Value:
 
 def _unary(op: Op, a: Value) -> Value:
     """A node for one-input `op`."""
+    data = op.forward(a.data)
+    if data - data != 0.0:
+        check_overflow(op, (a.data,), data)
     out = _new_value(Value)
-    out.data = op.forward(a.data)
+    out.data = data
     out.grad = 0.0
     out.label = ""
     out._visit = None
@@ -361,8 +367,12 @@ def _unary(op: Op, a: Value) -> Value:
 
 def _make(op: Op, inputs: tuple[Value, ...]) -> Value:
     """A node for `op` of any number of inputs; it records them unless in `no_grad`."""
+    operands = [i.data for i in inputs]
+    data = op.forward(*operands)
+    if data - data != 0.0:
+        check_overflow(op, operands, data)
     out = _new_value(Value)
-    out.data = op.forward(*[i.data for i in inputs])
+    out.data = data
     out.grad = 0.0
     out.label = ""
     out._visit = None

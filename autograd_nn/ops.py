@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .checks import UnknownNameError
@@ -30,6 +30,7 @@ __all__ = [
     "OPS",
     "UNARY_FUNCTIONS",
     "Op",
+    "check_overflow",
     "op_named",
 ]
 
@@ -57,6 +58,25 @@ class Op:
 
 def _num(x: float) -> str:
     return repr(float(x))
+
+
+def check_overflow(op: Op, operands: Sequence[float], result: float) -> None:
+    """Raise `OverflowError` if finite operands gave an infinite result.
+
+    The engine calls this only for a result that is not finite. Python's
+    ``*`` and ``+`` overflow to inf without a word, while ``math.exp`` and
+    ``**`` raise: every op raises, naming op and operands, so a number too
+    large for a float is never carried on silently. An infinite or NaN
+    operand propagates as in PyTorch.
+    """
+    if math.isinf(result) and all(math.isfinite(x) for x in operands):
+        if op.arity == 2:
+            shown = f" {op.symbol} ".join(map(_num, operands))
+        else:
+            listed = ", ".join(map(_num, operands[:4])) + (", ..." if len(operands) > 4 else "")
+            count = f" of {len(operands)} inputs" if len(operands) > 4 else ""
+            shown = f"{op.name}{count}({listed})"
+        raise OverflowError(f"{shown}: result too large for a float (overflow)")
 
 
 def _div(a: float, b: float) -> float:

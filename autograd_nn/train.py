@@ -284,20 +284,33 @@ def _batch_loss(run: _Run, batch: list[int], targets: Sequence[Any]) -> Value:
     return loss
 
 
-def _check_finite(run: _Run, loss: Value, epoch: int, batch: int, batches: int) -> None:
-    """Stop before a step on a non-finite loss or gradient, saying where and what to check."""
+def _check_finite(run: _Run, loss: Value) -> None:
+    """Raise `FloatingPointError` for a non-finite loss or gradient, saying which."""
     if math.isfinite(loss.data):
         bad = next((p for p in run.optimizer.params if not math.isfinite(p.grad)), None)
         if bad is None:
             return
-        what = f"a gradient is {bad.grad!r} (of {bad.label or 'a parameter'})"
-    else:
-        what = f"the loss ({run.loss_name}) is {loss.data!r}"
-    raise FloatingPointError(
-        f"fit: {what} at epoch {epoch}, batch {batch} of {batches}; training stopped before "
+        raise FloatingPointError(f"a gradient is {bad.grad!r} (of {bad.label or 'a parameter'})")
+    raise FloatingPointError(f"the loss ({run.loss_name}) is {loss.data!r}")
+
+
+def _stopped(run: _Run, error: ArithmeticError, epoch: int, batch: int, batches: int) -> str:
+    """Why and where training stopped, and what to check."""
+    return (
+        f"fit: {error} at epoch {epoch}, batch {batch} of {batches}; training stopped before "
         "that batch's step, so the parameters are those before it. Look for NaN or "
         f"infinity in the data, or lower the learning rate (lr {run.optimizer.lr:g})"
     )
+
+
+def _batch_gradients(run: _Run, batch: list[int], targets: Sequence[Any]) -> Value:
+    """The batch's loss with gradients in every parameter; an error if any is not finite."""
+    batch_loss = _batch_loss(run, batch, targets)
+    run.optimizer.zero_grad()
+    if math.isfinite(batch_loss.data):
+        batch_loss.backward()
+    _check_finite(run, batch_loss)
+    return batch_loss
 
 
 def _train_epoch(
@@ -305,8 +318,9 @@ def _train_epoch(
 ) -> float:
     """One pass over the shuffled training set, one optimiser step per batch; its mean loss.
 
-    A non-finite loss or gradient stops training before its step (`_check_finite`),
-    with the running statistics of any `BatchNorm1d` put back as they were.
+    A NaN or infinite loss or gradient (`FloatingPointError`), or a number too
+    large for a float (`OverflowError`), stops training before that batch's
+    step, with the running statistics of any `BatchNorm1d` put back as they were.
     """
     rng.shuffle(order)
     total = 0.0
@@ -316,16 +330,12 @@ def _train_epoch(
         batch = order[start : start + run.batch_size]
         statistics = [m.running_statistics() for m in norms]
         with collector_paused():
-            batch_loss = _batch_loss(run, batch, targets)
-            run.optimizer.zero_grad()
-            if math.isfinite(batch_loss.data):
-                batch_loss.backward()
             try:
-                _check_finite(run, batch_loss, epoch, number, batches)
-            except FloatingPointError:
+                batch_loss = _batch_gradients(run, batch, targets)
+            except (FloatingPointError, OverflowError) as error:
                 for norm, saved in zip(norms, statistics):
                     norm.restore_running_statistics(saved)
-                raise
+                raise type(error)(_stopped(run, error, epoch, number, batches)) from None
             run.optimizer.step()
         total += batch_loss.data * len(batch)
     return total / len(order)
@@ -412,8 +422,9 @@ def fit(
     Refused before anything runs: an optimiser over none of the model's
     parameters, and batches a `BatchNorm1d` cannot train on (a last batch of
     one sample). A loss that is not a `Value` raises `TypeError`; a loss or
-    gradient that is NaN or infinite raises `FloatingPointError` naming the
-    epoch and batch, before that batch's step changes any parameter.
+    gradient that is NaN or infinite raises `FloatingPointError`, and a number
+    too large for a float `OverflowError`, naming the epoch and batch, before
+    that batch's step changes any parameter.
     """
     size = _check_arguments(X, y, X_test, y_test, epochs, batch_size, l2)
     _check_batches(model, len(X), size)

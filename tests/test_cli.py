@@ -261,3 +261,12 @@ def test_grad_names_the_function_apart_from_every_variable(capsys, argv, top):
     assert code == 0
     assert out.startswith(f"{top} = ") and f"d{top}/dout = " in out
     assert "dout/dout" not in out
+
+
+def test_grad_says_overflow_instead_of_a_finite_difference_mismatch(capsys):
+    """It printed value inf, then "MISMATCH" with a hint about kinks."""
+    assert main(["grad", "x*x", "x=1e200"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "MISMATCH" not in captured.err
+    assert captured.err == ("autograd-nn grad: error: 1e+200 * 1e+200: result too large for a "
+                            "float (overflow)\n")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from autograd_nn import OPS, Value, gradcheck
+from autograd_nn import OPS, Value, gradcheck, sum_values
 from autograd_nn.ops import LEAF, UNARY_FUNCTIONS, op_named
 from autograd_nn.testing import finite_floats
 
@@ -218,3 +218,37 @@ def test_relu_of_nan_matches_pytorch_forward_and_backward():
     ty.backward()
     assert math.isnan(y.data) and math.isnan(ty.item())
     assert x.grad == tx.grad.item() == 1.0
+
+
+# Overflow: one behaviour for every op (issue 11) ---------------------------------
+
+
+@pytest.mark.parametrize(("make", "shown"), [
+    (lambda: Value(1e200) * 1e200, "1e+200 * 1e+200"),
+    (lambda: 1e200 * Value(-1e200), "1e+200 * -1e+200"),
+    (lambda: Value(1e308) + Value(1e308), "1e+308 + 1e+308"),
+    (lambda: Value(-1e308) - 1e308, "-1e+308 - 1e+308"),
+    (lambda: Value(1e300) / 1e-300, "1e+300 / 1e-300"),
+    (lambda: Value(10.0) ** 400, "pow(10.0, 400.0)"),
+    (lambda: Value(1000.0).exp(), "exp(1000.0)"),
+    (lambda: sum_values([Value(1e308)] * 6),
+     "sum of 6 inputs(1e+308, 1e+308, 1e+308, 1e+308, ...)"),
+])
+def test_a_result_too_large_for_a_float_raises_naming_op_and_operands(make, shown):
+    """`+ * /` used to give inf without a word while exp and ** raised."""
+    with pytest.raises(OverflowError, match=r"too large") as raised:
+        make()
+    assert str(raised.value).startswith(shown)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Value(math.inf) * 2.0, lambda: Value(math.inf) + 1.0, lambda: Value(math.inf) / 2.0,
+    lambda: Value(-math.inf) - 5.0, lambda: sum_values([Value(math.inf), Value(1.0)]),
+])
+def test_an_infinite_operand_propagates_as_in_pytorch(make):
+    assert math.isinf(make().data)
+
+
+def test_a_nan_operand_propagates_without_error():
+    assert math.isnan((Value(math.nan) * 1e300 + 1.0).data)
+

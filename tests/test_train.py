@@ -223,7 +223,8 @@ def test_a_nan_loss_stops_before_its_step_naming_epoch_and_batch(moons):
 def test_a_huge_learning_rate_stops_with_a_clear_error(moons):
     X, y = moons
     model = MLP(2, [4, 1], seed=0)
-    with pytest.raises(FloatingPointError, match=r"at epoch \d+, batch \d+ of 5.*lr 1e\+300"):
+    with pytest.raises(OverflowError, match=r"too large for a float \(overflow\) at epoch \d+, "
+                       r"batch \d+ of 5.*lr 1e\+300"):
         fit(model, X, y, lr=1e300, epochs=5, seed=0)
     assert all(math.isfinite(v) for v in _numbers(model))
 
