@@ -31,7 +31,7 @@ from autograd_nn.nn import (  # noqa: E402
     Perceptron,
     Sequential,
 )
-from autograd_nn.optim import SGD, Adam, NAdam  # noqa: E402
+from autograd_nn.optim import SGD, Adam, NAdam, RMSprop  # noqa: E402
 from autograd_nn.plot import (  # noqa: E402
     CLASS_COLORS,
     OptimizerPath,
@@ -121,8 +121,23 @@ def test_decision_boundary_draws_regions_boundary_and_points(moons, trained, tmp
     assert test.get_offsets().tolist() == X[30:]
     colours = [tuple(c) for c in train.get_facecolors()]
     assert colours == [to_rgba(CLASS_COLORS[k]) for k in y[:30]]
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["train", "test"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "train", "test", "class 0", "class 1"]
     assert_png(figure, tmp_path / "boundary.png")
+
+
+def test_the_legend_tells_split_by_shape_and_class_by_colour():
+    # Three classes: the train/test entries must not take a class's colour.
+    X = [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]
+    figure = plot_decision_boundary(MLP(2, [3]), X[:3], [0, 1, 2], X[3:], [1], resolution=5)
+    legend = figure.axes[0].get_legend()
+    assert legend.get_title().get_text() == "shape: split, colour: class"
+    train, test, *swatches = legend.legend_handles
+    for handle, marker in ((train, "o"), (test, "^")):
+        assert handle.get_marker() == marker
+        assert to_rgba(handle.get_markerfacecolor()) == to_rgba("white")
+    assert [to_rgba(s.get_facecolor()) for s in swatches] == [
+        to_rgba(CLASS_COLORS[k]) for k in range(3)]
 
 
 def test_the_boundary_line_is_where_the_logit_is_zero():
@@ -486,6 +501,19 @@ def test_optimizer_path_errors():
         plot_optimizer_paths(lambda x, y: (x - 10).log() + y * y, sgd, (11.0, 0.0), 1)
     with pytest.raises(TypeError, match="not an OptimizerPath"):
         plot_optimizer_values({"SGD": [1.0, 2.0]})
+
+
+def test_paths_that_share_a_stretch_stay_told_apart():
+    # RMSprop and Adam both step along the gradient's sign at first (the README's gallery).
+    valley = {"RMSprop": lambda p: RMSprop(p, lr=0.05), "Adam": lambda p: Adam(p, lr=0.1),
+              "SGD": lambda p: SGD(p, lr=0.4)}
+    figure = plot_optimizer_paths(lambda x, y: 0.1 * x**2 + 2 * y**2, valley, (-1.8, 0.8), 40,
+                                  resolution=20)
+    lines = [line for line in figure.axes[0].get_lines() if not line.get_label().startswith("_")]
+    assert [line.get_label() for line in lines] == list(valley)
+    assert len({(line.get_marker(), line.get_linestyle()) for line in lines}) == 3
+    widths = [line.get_linewidth() for line in lines]
+    assert widths == sorted(widths, reverse=True) and widths[0] > widths[-1]
 
 
 def test_undefined_regions_are_left_blank():

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from .. import checks
 from ..nn import MLP, Module, Sequential
@@ -101,6 +103,18 @@ def _shade_classes(ax: Axes, xs: list[float], ys: list[float], outputs: list[lis
         ax.contour(xs, ys, grid, levels=[0.0], colors="black", linewidths=0.8)
 
 
+def _legend(ax: Axes, data: _Data) -> None:
+    """Colour is the class, shape the split: neutral shapes first, then one swatch per class."""
+    neutral = {"linestyle": "none", "markerfacecolor": "white", "markeredgecolor": "black"}
+    handles = [Line2D([], [], marker="o", markersize=6, label="train", **neutral)]
+    if data.test_points:
+        handles.append(Line2D([], [], marker="^", markersize=7, label="test", **neutral))
+    for k in sorted(set(data.labels + data.test_labels)):
+        handles.append(Patch(facecolor=class_color(k), edgecolor="black", label=f"class {k}"))
+    ax.legend(handles=handles, loc="best", fontsize="small",
+              title="shape: split, colour: class", title_fontsize="small")
+
+
 def plot_decision_boundary(
     model: Module,
     X: Sequence[Sequence[float]],
@@ -121,9 +135,10 @@ def plot_decision_boundary(
     class alone when `probability` is False (e.g. for a `Perceptron`), and the
     boundary is drawn as a black line. Several outputs: each point's class is
     the arg-max, each class region shaded in its colour and outlined in black.
-    Training points are circles, test points triangles. `resolution` is the
-    number of grid points along each axis; the plane spans the data plus
-    `margin` on each side. Labels are whole numbers from 0 (a hinge loss's -1
+    Training points are circles, test points triangles, each in its class's
+    colour; the legend says so with neutral shapes and one swatch per class.
+    `resolution` is the number of grid points along each axis; the plane spans
+    the data plus `margin` on each side. Labels are whole numbers from 0 (a hinge loss's -1
     counts as class 0, as in `train.accuracy`).
     """
     who = "plot_decision_boundary"
@@ -141,10 +156,10 @@ def plot_decision_boundary(
         _shade_logit(ax, xs, ys, [out[0] for out in outputs], probability)
     else:
         _shade_classes(ax, xs, ys, outputs)
-    scatter_classes(ax, data.points, data.labels, "o", "train")
+    scatter_classes(ax, data.points, data.labels, "o", "_train")
     if data.test_points:
-        scatter_classes(ax, data.test_points, data.test_labels, "^", "test", size=40.0)
-        ax.legend(loc="best", fontsize="small")
+        scatter_classes(ax, data.test_points, data.test_labels, "^", "_test", size=40.0)
+    _legend(ax, data)
     ax.set_xlim(xs[0], xs[-1])
     ax.set_ylim(ys[0], ys[-1])
     finish_axes(ax, "x1", "x2", title, grid=False)
