@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -105,10 +106,13 @@ def _shade_classes(ax: Axes, xs: list[float], ys: list[float], outputs: list[lis
 
 def _legend(ax: Axes, data: _Data) -> None:
     """Colour is the class, shape the split: neutral shapes first, then one swatch per class."""
-    neutral = {"linestyle": "none", "markerfacecolor": "white", "markeredgecolor": "black"}
-    handles = [Line2D([], [], marker="o", markersize=6, label="train", **neutral)]
+    def shape(marker: str, size: float, label: str) -> Line2D:
+        return Line2D([], [], marker=marker, markersize=size, label=label, linestyle="none",
+                      markerfacecolor="white", markeredgecolor="black")
+
+    handles: list[Artist] = [shape("o", 6.0, "train")]
     if data.test_points:
-        handles.append(Line2D([], [], marker="^", markersize=7, label="test", **neutral))
+        handles.append(shape("^", 7.0, "test"))
     for k in sorted(set(data.labels + data.test_labels)):
         handles.append(Patch(facecolor=class_color(k), edgecolor="black", label=f"class {k}"))
     ax.legend(handles=handles, loc="best", fontsize="small",

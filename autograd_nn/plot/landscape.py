@@ -161,17 +161,15 @@ _PATH_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 _PATH_DASHES = ("-", "--", "-.", ":")
 
 
-def _path_style(i: int, count: int) -> dict[str, object]:
-    """Colour, marker and dash of the i-th path, so paths stay told apart where they overlap.
+def _path_style(i: int, count: int) -> tuple[str, str, float]:
+    """Marker, dash and relative width of the i-th path, so overlapping paths stay apart.
 
     Optimisers often share a stretch of path (RMSprop and Adam both take the
     sign of the gradient at first); the earlier a path is drawn, the wider
     its line and larger its markers, so a later one on top leaves it visible.
     """
     wider = 1.0 + 0.5 * (count - 1 - i) / max(count - 1, 1)
-    return {"color": f"C{i % 10}", "marker": _PATH_MARKERS[i % len(_PATH_MARKERS)],
-            "linestyle": _PATH_DASHES[i % len(_PATH_DASHES)], "linewidth": 1.2 * wider,
-            "markersize": 3.0 * wider}
+    return _PATH_MARKERS[i % len(_PATH_MARKERS)], _PATH_DASHES[i % len(_PATH_DASHES)], wider
 
 
 def _mark_start_and_minimum(
@@ -224,7 +222,9 @@ def plot_optimizer_paths(
     ax.contourf(xs, ys, surface, levels=heights, cmap=_LANDSCAPE, extend="both",
                 norm=BoundaryNorm(heights, _LANDSCAPE.N, extend="both"))
     for i, (name, path) in enumerate(paths.items()):
-        ax.plot(path.xs, path.ys, label=name, **_path_style(i, len(paths)))
+        marker, dash, width = _path_style(i, len(paths))
+        ax.plot(path.xs, path.ys, color=f"C{i % 10}", marker=marker, linestyle=dash,
+                linewidth=1.2 * width, markersize=3.0 * width, label=name)
     _mark_start_and_minimum(ax, who, start, minimum)
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
