@@ -48,7 +48,8 @@ def describe(x: object) -> str:
         return f"a list of {len(x)} entries"
     if isinstance(x, numbers.Real):
         return repr(x)
-    return f"a {type(x).__name__}"
+    name = type(x).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
 
 
 def is_number(x: object) -> TypeGuard[float]:

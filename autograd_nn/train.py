@@ -25,11 +25,12 @@ import json
 import math
 import random
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from . import checks, losses
+from .callbacks import Callback
 from .engine import Value, collector_paused, no_grad
 from .losses import LOSSES, LossFunction
 from .nn import BatchNorm1d, Module
@@ -57,7 +58,8 @@ class History:
 
     Test entries stay empty when no test set was given; accuracies stay empty
     for a regression loss. `grad_norms[epoch][layer]` is the L2 norm of each
-    layer's parameter gradients after the epoch's last batch.
+    layer's parameter gradients after the epoch's last batch. `stopped` says
+    why training ended before its last epoch, if a callback stopped it.
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -66,6 +68,7 @@ class History:
     test_accuracy: list[float] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
     grad_norms: list[list[float]] = field(default_factory=list)
+    stopped: str = ""
 
     @property
     def epochs(self) -> int:
@@ -389,6 +392,25 @@ def _show_progress(bar: Any, history: History) -> None:
     bar.set_postfix(shown)
 
 
+def _checked_callbacks(callbacks: object) -> list[Callback]:
+    """The callbacks as a list, each one checked to have `on_epoch_end`."""
+    if isinstance(callbacks, (str, bytes)) or not isinstance(callbacks, Iterable):
+        raise TypeError("fit: callbacks must be a list of callbacks, "
+                        f"got {checks.describe(callbacks)}")
+    listed = list(callbacks)
+    for i, callback in enumerate(listed):
+        if not callable(getattr(callback, "on_epoch_end", None)):
+            raise TypeError(f"fit: callbacks[{i}] is {checks.describe(callback)}, which has no "
+                            "on_epoch_end(epoch, model, history) method")
+    return listed
+
+
+def _call_each(callbacks: list[Callback], hook: str, *arguments: object) -> bool:
+    """Call `hook` on every callback that has it; True if any asked to stop."""
+    answers = [getattr(c, hook)(*arguments) for c in callbacks if hasattr(c, hook)]
+    return any(answer is True for answer in answers)
+
+
 def fit(
     model: Module,
     X: Samples,
@@ -405,6 +427,7 @@ def fit(
     seed: int | None = None,
     progress: bool | None = None,
     scheduler: Any = None,
+    callbacks: Sequence[Callback] = (),
 ) -> History:
     """Train `model` on `(X, y)` for `epochs` passes; returns the `History`.
 
@@ -418,6 +441,9 @@ def fit(
     - `l2`: adds `l2_penalty(model.parameters(), alpha=l2)` to each batch's loss.
     - `scheduler`: anything with `.step()`, stepped once per epoch.
     - `progress`: a tqdm bar (default: only when stderr is a terminal).
+    - `callbacks`: each one's `on_epoch_end(epoch, model, history)` runs after
+      every epoch (returning True stops training; see `autograd_nn.callbacks`
+      for `EarlyStopping` and `Snapshot`).
 
     Refused before anything runs: an optimiser over none of the model's
     parameters, and batches a `BatchNorm1d` cannot train on (a last batch of
@@ -427,6 +453,7 @@ def fit(
     that batch's step changes any parameter.
     """
     size = _check_arguments(X, y, X_test, y_test, epochs, batch_size, l2)
+    watchers = _checked_callbacks(callbacks)
     _check_batches(model, len(X), size)
     loss_fn, loss_name = _choose_loss(loss, model, X, y, y_test)
     run = _Run(model, X, y, X_test, y_test, loss_fn, loss_name,
@@ -438,6 +465,7 @@ def fit(
     bar = _progress(epochs, progress)
     order = list(range(len(X)))
     model.train()
+    _call_each(watchers, "on_train_begin", model)
     try:
         for epoch in range(1, epochs + 1):
             train_loss = _train_epoch(run, epoch, order, train_targets, rng)
@@ -445,7 +473,10 @@ def fit(
             if scheduler is not None:
                 scheduler.step()
             _show_progress(bar, history)
+            if _call_each(watchers, "on_epoch_end", epoch, model, history):
+                break
     finally:
         if bar is not None:
             bar.close()
+    _call_each(watchers, "on_train_end", model, history)
     return history

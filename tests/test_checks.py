@@ -17,7 +17,8 @@ from autograd_nn import checks
         ({"a": 1}, "an object"),
         ([1, 2, 3], "a list of 3 entries"),
         (2.5, "2.5"),
-        (object(), "a object"),
+        (object(), "an object"),
+        (range(2), "a range"),
     ],
 )
 def test_describe_says_what_a_value_is(value, described):

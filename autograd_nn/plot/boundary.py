@@ -50,7 +50,7 @@ _DEFAULT_PLANE: Limits = (-1.5, 1.5)
 
 
 @dataclass(frozen=True)
-class _Data:
+class BoundaryData:
     """Checked training points and labels, and the test ones (empty if none)."""
 
     points: list[Point]
@@ -59,15 +59,18 @@ class _Data:
     test_labels: list[int]
 
 
-def _data(who: str, X: object, y: object, X_test: object, y_test: object) -> _Data:
+def boundary_data(
+    who: str, X: object, y: object, X_test: object, y_test: object
+) -> BoundaryData:
     train = points(who, "X", X)
     train_labels = labels(who, "y", y, len(train), "X")
     if (X_test is None) != (y_test is None):
         raise ValueError(f"{who}: give both X_test and y_test, or neither")
     if X_test is None:
-        return _Data(train, train_labels, [], [])
+        return BoundaryData(train, train_labels, [], [])
     test = points(who, "X_test", X_test)
-    return _Data(train, train_labels, test, labels(who, "y_test", y_test, len(test), "X_test"))
+    test_labels = labels(who, "y_test", y_test, len(test), "X_test")
+    return BoundaryData(train, train_labels, test, test_labels)
 
 
 def _shade_logit(
@@ -104,7 +107,7 @@ def _shade_classes(ax: Axes, xs: list[float], ys: list[float], outputs: list[lis
         ax.contour(xs, ys, grid, levels=[0.0], colors="black", linewidths=0.8)
 
 
-def _legend(ax: Axes, data: _Data) -> None:
+def _legend(ax: Axes, data: BoundaryData) -> None:
     """Colour is the class, shape the split: neutral shapes first, then one swatch per class."""
     def shape(marker: str, size: float, label: str) -> Line2D:
         return Line2D([], [], marker=marker, markersize=size, label=label, linestyle="none",
@@ -147,15 +150,34 @@ def plot_decision_boundary(
     """
     who = "plot_decision_boundary"
     model = plane_model(who, model)
-    data = _data(who, X, y, X_test, y_test)
+    data = boundary_data(who, X, y, X_test, y_test)
     resolution = checks.whole(f"{who}: resolution", resolution, at_least=2)
     margin = checks.non_negative(f"{who}: margin", margin)
 
+    plane = data_plane(data, resolution, margin)
+    figure, ax = new_axes(ax)
+    draw_boundary(ax, plane, evaluate(model, grid_samples(*plane)), data, probability)
+    finish_axes(ax, "x1", "x2", title, grid=False)
+    return figure
+
+
+Plane = tuple[list[float], list[float]]
+"""A grid's x and y coordinates."""
+
+
+def data_plane(data: BoundaryData, resolution: int, margin: float) -> Plane:
+    """The grid's x and y coordinates: the data's span plus `margin`, `resolution` each."""
     every = data.points + data.test_points
     xs = evenly_spaced(*span([p[0] for p in every], margin), resolution)
     ys = evenly_spaced(*span([p[1] for p in every], margin), resolution)
-    outputs = evaluate(model, grid_samples(xs, ys))
-    figure, ax = new_axes(ax)
+    return xs, ys
+
+
+def draw_boundary(
+    ax: Axes, plane: Plane, outputs: list[list[float]], data: BoundaryData, probability: bool
+) -> None:
+    """The regions of `outputs` (the model on the plane's grid), the data and the legend."""
+    xs, ys = plane
     if len(outputs[0]) == 1:
         _shade_logit(ax, xs, ys, [out[0] for out in outputs], probability)
     else:
@@ -166,8 +188,6 @@ def plot_decision_boundary(
     _legend(ax, data)
     ax.set_xlim(xs[0], xs[-1])
     ax.set_ylim(ys[0], ys[-1])
-    finish_axes(ax, "x1", "x2", title, grid=False)
-    return figure
 
 
 # Neuron maps -------------------------------------------------------------------

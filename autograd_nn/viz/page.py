@@ -22,7 +22,7 @@ from .draw import GRADIENT_COLOR, UPDATE_COLOR, VALUE_COLOR
 if TYPE_CHECKING:
     from .frames import Frame
 
-__all__ = ["page_html", "script_json"]
+__all__ = ["GRAPH_KEY", "page_html", "script_json"]
 
 _SCRIPT_ESCAPES = str.maketrans({
     "<": "\\u003c",
@@ -51,12 +51,20 @@ def _template() -> Template:
     return Template(files("autograd_nn.viz").joinpath("player.html").read_text(encoding="utf-8"))
 
 
-def page_html(frames: Sequence[Frame], title: str) -> str:
+GRAPH_KEY = (
+    'Values in <span class="value">green</span>, gradients in\n'
+    '<span class="gradient">red</span>, new values in <span class="update">blue</span>.'
+)
+"""What the colours of a computation graph's frames mean (trusted HTML)."""
+
+
+def page_html(frames: Sequence[Frame], title: str, *, key_html: str = GRAPH_KEY) -> str:
     """One self-contained page playing `frames`, each frame's SVG inline.
 
     Inline SVG keeps the text crisp at any zoom and lets a student select and
     copy a number. The first frame is also in the markup, so the page shows
-    something without JavaScript.
+    something without JavaScript. `key_html`, this library's own markup and
+    never user text, says what the frames' colours mean.
     """
     if not frames:
         raise ValueError("page_html needs at least one frame")
@@ -75,6 +83,7 @@ def page_html(frames: Sequence[Frame], title: str) -> str:
     first = frames[0]
     return _template().substitute(
         title=html.escape(title),
+        help=key_html,
         value_color=VALUE_COLOR,
         gradient_color=GRADIENT_COLOR,
         update_color=UPDATE_COLOR,
