@@ -6,7 +6,7 @@ import argparse
 
 from ..explain.examples import EXAMPLES, example
 from ..viz import MODES, draw_graph, save_drawing
-from .common import Subparsers, add_command
+from .common import Subparsers, add_command, say
 
 __all__ = ["add_draw", "run_draw"]
 
@@ -36,5 +36,5 @@ def run_draw(args: argparse.Namespace) -> int:
     """Draw the example and say where the picture went."""
     worked = example(args.example)()
     drawing = draw_graph(worked.output, args.mode, rankdir=args.rankdir, model=worked.model)
-    print(f"drew {args.example} ({args.mode}) to {save_drawing(drawing, args.output)}")
+    say(f"drew {args.example} ({args.mode}) to {save_drawing(drawing, args.output)}")
     return 0

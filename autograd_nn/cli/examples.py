@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..explain.examples import EXAMPLES
-from .common import Subparsers, add_command
+from .common import Subparsers, add_command, say
 
 __all__ = ["add_examples", "run_examples"]
 
@@ -26,5 +26,5 @@ def run_examples(args: argparse.Namespace) -> int:
     """Print each example's name, title and description."""
     width = max(len(name) for name in EXAMPLES)
     for name, entry in EXAMPLES.items():
-        print(f"{name:<{width}}  {entry.title}: {entry.description}")
+        say(f"{name:<{width}}  {entry.title}: {entry.description}")
     return 0

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from ..engine import Value
 from ..gradcheck import numerical_grad
 from ..viz import MODES, draw_graph, save_drawing
-from .common import CommandError, Subparsers, add_command, error_line
+from .common import CommandError, Subparsers, add_command, error_line, say
 from .expr import check_variable, normalised_names, parse
 
 __all__ = ["add_grad", "run_grad"]
@@ -78,15 +78,15 @@ def run_grad(args: argparse.Namespace) -> int:
     if not out.label:
         out.label = top
     out.backward()
-    print(f"{top} = {expression.text.strip()}")
+    say(f"{top} = {expression.text.strip()}")
     if point:
-        print("at " + ", ".join(f"{n} = {v:.10g}" for n, v in point.items()))
-    print(f"value: {out.data:.10g}")
+        say("at " + ", ".join(f"{n} = {v:.10g}" for n, v in point.items()))
+    say(f"value: {out.data:.10g}")
     if not point:
         return 0
-    print("gradient:")
+    say("gradient:")
     for name, leaf in leaves.items():
-        print(f"  d{top}/d{name} = {leaf.grad:.10g}")
+        say(f"  d{top}/d{name} = {leaf.grad:.10g}")
     status = 0
     if args.check is not False:
         status = _compare_with_finite_differences(
@@ -94,7 +94,7 @@ def run_grad(args: argparse.Namespace) -> int:
         )
     if args.draw:
         save_drawing(draw_graph(out, args.mode), args.draw)
-        print(f"drew the graph to {args.draw}")
+        say(f"drew the graph to {args.draw}")
     return status
 
 
@@ -119,16 +119,16 @@ def _compare_with_finite_differences(
     except (ValueError, ArithmeticError) as error:
         if required:
             raise
-        print(f"finite-difference check skipped: {error_line(error)}")
+        say(f"finite-difference check skipped: {error_line(error)}")
         return 0
-    print(f"finite-difference check (central differences, eps {eps:g}; "
+    say(f"finite-difference check (central differences, eps {eps:g}; "
           f"ok when |analytic - numeric| <= {atol:g} + {rtol:g} * |numeric|):")
     failed = False
     for (name, leaf), estimate in zip(leaves.items(), numeric):
         ok = abs(leaf.grad - estimate) <= atol + rtol * abs(estimate)
         failed |= not ok
-        print(f"  d{top}/d{name}: analytic {leaf.grad:.10g}, numeric {estimate:.10g}, "
+        say(f"  d{top}/d{name}: analytic {leaf.grad:.10g}, numeric {estimate:.10g}, "
               f"{'ok' if ok else 'MISMATCH'}")
     if failed:
-        print("  (at a kink, such as relu or abs at 0, there is no derivative and the two differ)")
+        say("  (at a kink, such as relu or abs at 0, there is no derivative and the two differ)")
     return 1 if failed else 0

@@ -18,7 +18,7 @@ from ..files import write_atomically
 from ..nn import ACTIVATIONS, MLP
 from ..optim import OPTIMIZERS
 from ..train import History, fit
-from .common import CommandError, Subparsers, add_command, interrupts_held
+from .common import CommandError, Subparsers, add_command, interrupts_held, say
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -152,7 +152,7 @@ def _split_data(args: argparse.Namespace) -> _Split:
         X, y, test_size=args.test_size, seed=args.seed
     )
     split = _Split(X_train, X_test, y_train, y_test, max(y) + 1)
-    print(f"{args.data}: {len(X)} points in {split.n_classes} classes, {len(X_train)} for "
+    say(f"{args.data}: {len(X)} points in {split.n_classes} classes, {len(X_train)} for "
           f"training and {len(X_test)} for testing (seed {args.seed})")
     return split
 
@@ -163,17 +163,17 @@ def _accuracy_line(name: str, fraction: float, total: int) -> str:
 
 def _train(args: argparse.Namespace, model: MLP, split: _Split) -> History:
     """Fit the model, saying how before and how well after."""
-    print(f"model: {model!r}, {len(model.parameters())} parameters")
-    print(f"training: {args.optimizer}, lr {args.lr:g}, {args.epochs} epochs, "
+    say(f"model: {model!r}, {len(model.parameters())} parameters")
+    say(f"training: {args.optimizer}, lr {args.lr:g}, {args.epochs} epochs, "
           f"batches of {args.batch_size}", flush=True)
     history = fit(
         model, split.X_train, split.y_train, X_test=split.X_test, y_test=split.y_test,
         optimizer=args.optimizer, lr=args.lr, epochs=args.epochs,
         batch_size=args.batch_size, seed=args.seed,
     )
-    print(_accuracy_line("train", history.train_accuracy[-1], len(split.X_train)))
-    print(_accuracy_line("test", history.test_accuracy[-1], len(split.X_test)))
-    print(f"final loss: train {history.train_loss[-1]:.4g}, test {history.test_loss[-1]:.4g}")
+    say(_accuracy_line("train", history.train_accuracy[-1], len(split.X_train)))
+    say(_accuracy_line("test", history.test_accuracy[-1], len(split.X_test)))
+    say(f"final loss: train {history.train_loss[-1]:.4g}, test {history.test_loss[-1]:.4g}")
     return history
 
 
@@ -244,9 +244,8 @@ def _write(out_dir: Path, pictures: dict[str, Figure], model: MLP) -> None:
     images = {name: _png(figure) for name, figure in pictures.items()}
     names = _write_as_unit(out_dir, images, model)
     model_file = out_dir / "model.json"
-    print(f"wrote {', '.join(str(out_dir / name) for name in names)}")
-    print(f"load it in Python: from autograd_nn.nn import MLP; model = {model!r}; "
-          f"model.load({str(model_file)!r})")
+    say(f"wrote {', '.join(str(out_dir / name) for name in names)}")
+    say(f"load it in Python: from autograd_nn import nn; model = nn.load({str(model_file)!r})")
 
 
 def run_train(args: argparse.Namespace) -> int:

@@ -7,7 +7,8 @@ import argparse
 from ..explain.examples import EXAMPLES, example
 from ..explain.render import explain
 from ..viz import render_steps
-from .common import Subparsers, add_command
+from ..viz.frames import check_frames_directory
+from .common import Subparsers, add_command, say
 
 __all__ = ["add_walk", "run_walk"]
 
@@ -18,7 +19,10 @@ Print a worked example's forward pass, its backward pass step by step in chain-r
 form (totals dL/dx from local derivatives ∂f/∂x), and one gradient-descent step with
 the new output. Data, targets and plain numbers are constants: no step lists them.
 With --out, also write one picture per step, the gradient-descent step included, and
-an index.html that pages through them in a browser.
+an index.html that pages through them in a browser. DIR is replaced as a whole (no
+frame of an earlier run is left; an interrupted run leaves it as it was); a directory
+that holds anything but frames walk wrote is refused unless --force is given, which
+deletes everything in it.
 """
 """What `autograd-nn walk --help` starts with."""
 
@@ -33,27 +37,35 @@ def add_walk(commands: Subparsers) -> None:
                         help="write the step frames and index.html into DIR")
     parser.add_argument("--format", choices=("svg", "png"), default="svg",
                         help="frame format (default: svg)")
+    parser.add_argument("--force", action="store_true",
+                        help="with --out: replace DIR even if it holds files walk did not "
+                        "write (they are deleted)")
     parser.add_argument("--markdown", action="store_true",
                         help="print Markdown with LaTeX instead of text")
 
 
 def run_walk(args: argparse.Namespace) -> int:
-    """Print the walk-through; with --out, write the step frames and their page."""
+    """Print the walk-through; with --out, write the step frames and their page.
+
+    --out is checked before anything is printed; the text is flushed before the
+    frames are drawn, so it shows while they render.
+    """
     chosen = example(args.example)
+    if args.out:
+        check_frames_directory(args.out, overwrite=args.force, remedy="add --force")
     worked = chosen()
     title = f"Worked example {chosen.name}: {chosen.title} ({chosen.description})"
-    print(
-        explain(
-            worked.output, args.lr, params=worked.params, chains=worked.chains(),
-            markdown=args.markdown, title=title,
-        ),
-        end="",
+    text = explain(
+        worked.output, args.lr, params=worked.params, chains=worked.chains(),
+        markdown=args.markdown, title=title,
     )
+    say(text, end="", flush=True)
     if args.out:
         index = render_steps(
             worked.output, args.out, args.format, model=worked.model,
             title=f"{chosen.name}: {chosen.title}", lr=args.lr, params=worked.params,
+            overwrite=args.force,
         )
-        print(f"\nWrote the step frames and {index}: open it in a browser "
-              "and page with the arrow keys.")
+        say(f"\nWrote the step frames and {index}: open it in a browser "
+            "and page with the arrow keys.")
     return 0

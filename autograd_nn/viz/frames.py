@@ -9,7 +9,8 @@ number cell is as wide as the widest number it will ever show, so Graphviz
 places every node of every frame at the same point.
 
 `render_steps` writes the frames as files with an `index.html` (`page_html`)
-that plays them with no server.
+that plays them with no server, and a `FRAMES_MARKER` file naming them, by which
+it knows a directory of its own frames (which it may replace) from the user's.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 from .. import checks
 from ..engine import Value
 from ..explain.steps import backward_steps, forward_steps, update_steps
-from ..files import write_atomically
+from ..files import directory_to_replace, replace_directory
 from ..graph import backward_pass, is_constant, node_names
 from ..nn import Module
 from .draw import (
@@ -39,7 +40,10 @@ from .draw import (
 )
 from .page import page_html
 
-__all__ = ["DEFAULT_MAX_FRAME_NODES", "FRAME_FORMATS", "Frame", "render_steps", "step_frames"]
+__all__ = [
+    "DEFAULT_MAX_FRAME_NODES", "FRAMES_MARKER", "FRAME_FORMATS", "Frame",
+    "check_frames_directory", "render_steps", "step_frames",
+]
 
 DEFAULT_MAX_FRAME_NODES = 200
 """Largest graph `step_frames` makes frames of (about two frames per node)."""
@@ -175,10 +179,17 @@ def _walk(root: Value, options: _Options, who: str) -> _Walk:
 
 
 def _render_all(drawings: Sequence[Drawing], fmt: str) -> list[bytes]:
-    """Every drawing rendered, the first alone (so a missing Graphviz fails at once)."""
+    """Every drawing rendered, the first alone (so a missing Graphviz fails at once).
+
+    On an error or Ctrl-C the drawings not yet started are dropped, so it ends
+    as soon as the few renders under way are done.
+    """
     first = drawings[0].pipe(format=fmt)
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
+    try:
         rest = list(pool.map(lambda d: d.pipe(format=fmt), drawings[1:]))
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
     return [first, *rest]
 
 
@@ -214,6 +225,79 @@ def step_frames(
     return _frames(walk, _render_all(walk.drawings, "svg"))
 
 
+FRAMES_MARKER = ".autograd-nn-frames"
+"""The file `render_steps` writes beside the frames, naming every file it wrote. A
+directory holding it and nothing else but those files is frames of ours, which
+`render_steps` replaces without being told to."""
+_MARKER_HEADING = "# autograd-nn step frames"
+
+
+def _marker_text(names: Sequence[str]) -> str:
+    """The marker's text: what wrote the directory, that it will be replaced, the files."""
+    return (
+        f"{_MARKER_HEADING}, written by autograd_nn.viz.render_steps (autograd-nn walk --out).\n"
+        "# Writing frames here again replaces this whole directory: keep your own files\n"
+        "# elsewhere. The files it wrote:\n" + "".join(f"{name}\n" for name in names)
+    )
+
+
+def _our_names(marker: Path) -> set[str] | None:
+    """The files a frame directory's marker names, or None if it is no marker of ours."""
+    try:
+        text = marker.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not text.startswith(_MARKER_HEADING):
+        return None
+    return {line for line in text.splitlines() if line and not line.startswith("#")}
+
+
+def check_frames_directory(
+    out_dir: str | os.PathLike[str], *, overwrite: bool = False,
+    remedy: str = "pass overwrite=True",
+) -> Path:
+    """`out_dir` if `render_steps` may write its frames there; else a clear error.
+
+    It may if `out_dir` is missing (it is made), empty, or holds frames that
+    `render_steps` wrote and nothing else (`FRAMES_MARKER` names them); or, with
+    `overwrite`, any directory, whose contents are then all replaced. A file is
+    a `NotADirectoryError`, the working directory a `ValueError`
+    (`directory_to_replace`); any other directory a `FileExistsError` naming
+    it and saying how to proceed (`remedy`, e.g. "pass overwrite=True").
+    """
+    directory = Path(out_dir)
+    directory_to_replace(directory)
+    if overwrite or not directory.exists():
+        return directory
+    present = set(os.listdir(directory))
+    ours = _our_names(directory / FRAMES_MARKER)
+    if ours is None and present:
+        raise FileExistsError(
+            f"{directory} is not empty and holds no frames written by autograd-nn (no "
+            f"{FRAMES_MARKER} file); {remedy} to replace all of its contents, or choose "
+            "another directory"
+        )
+    strangers = sorted(present - (ours or set()) - {FRAMES_MARKER})
+    if strangers:
+        listed = ", ".join(strangers[:3]) + (f" and {len(strangers) - 3} more"
+                                             if len(strangers) > 3 else "")
+        raise FileExistsError(
+            f"{directory} holds autograd-nn frames and files autograd-nn did not write ({listed}): "
+            f"move those away, or {remedy} to replace all of its contents"
+        )
+    return directory
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """`data` into `path`; an error names the file (a failed write names none)."""
+    try:
+        path.write_bytes(data)
+    except OSError as error:
+        if error.filename is not None or error.errno is None:
+            raise
+        raise type(error)(error.errno, error.strerror, str(path)) from None
+
+
 def render_steps(
     root: Value,
     out_dir: str | os.PathLike[str],
@@ -225,26 +309,39 @@ def render_steps(
     title: str | None = None,
     lr: float = 0.1,
     params: Sequence[Value] | None = None,
+    overwrite: bool = False,
 ) -> Path:
     """Write `step_frames` into `out_dir`: one ``frame_NNN.svg`` (or .png) per
-    frame, to open alone, and an `index.html` that plays them all (`page_html`);
-    it works from the file system. Returns the page's path.
+    frame, to open alone, an `index.html` that plays them all (`page_html`; it
+    works from the file system) and `FRAMES_MARKER`. Returns the page's path.
 
-    Nothing is written unless Graphviz renders the first frame.
+    `out_dir` is replaced as a whole, so no frame of an earlier run is left:
+    the files are written into a temporary sibling directory that then takes
+    its place, and a failure or Ctrl-C before that leaves it as it was. Only a
+    missing or empty directory or one of frames that `render_steps` wrote is
+    replaced unless `overwrite` is True: otherwise a `FileExistsError` says
+    so before anything is drawn (`check_frames_directory`). With `overwrite`,
+    everything in `out_dir` is deleted.
     """
     checks.one_of("fmt", fmt, FRAME_FORMATS, "frame format")
+    check_frames_directory(out_dir, overwrite=checks.flag("overwrite", overwrite))
     walk = _walk(root, _Options(lr, params, model, rankdir, max_nodes), "render_steps")
     frames = _frames(walk, _render_all(walk.drawings, "svg"))
     pictures = (
         [f.svg.encode("utf-8") for f in frames] if fmt == "svg"
         else _render_all(walk.drawings, fmt)
     )
-    directory = Path(out_dir)
-    directory.mkdir(parents=True, exist_ok=True)
     digits = max(3, len(str(len(frames) - 1)))
-    for k, picture in enumerate(pictures):
-        write_atomically(directory / f"frame_{k:0{digits}d}.{fmt}", picture)
+    files = {f"frame_{k:0{digits}d}.{fmt}": picture for k, picture in enumerate(pictures)}
     heading = title or f"Backpropagation step by step: {node_names(walk.order)[root]}"
-    index = directory / "index.html"
-    write_atomically(index, page_html(frames, heading).encode("utf-8"))
+    files["index.html"] = page_html(frames, heading).encode("utf-8")
+    index = Path(out_dir) / "index.html"
+
+    def fill(staging: Path) -> None:
+        for name, data in files.items():
+            _write_file(staging / name, data)
+        _write_file(staging / FRAMES_MARKER, _marker_text(list(files)).encode("utf-8"))
+        check_frames_directory(out_dir, overwrite=overwrite)  # as it is now, after drawing
+
+    replace_directory(out_dir, fill, kept=f"interrupted after writing the frames and {index}")
     return index
