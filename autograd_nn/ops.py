@@ -8,19 +8,26 @@ gradient checks all read this table; none of them restates a derivative.
 Forward functions take the inputs' data; derivative functions take the
 output's data first, then the inputs' data, and return one local derivative
 per input. Formula text names the inputs ``a``, ``b`` (or ``x1, x2, ...`` for
-an n-ary op) and the output ``out``.
+an n-ary op, whose one shared formula calls its own input ``x_i``) and the
+output ``out``.
 
-Adding an operation is one `Op(...)` entry below plus its tests.
+Each entry is written once, as a *rule*: a function of a namespace of
+primitives (`autograd_nn.primitives`) returning the forward and derivatives
+functions. `Op.forward` and `Op.derivatives` are the rule on floats;
+``autograd_nn.compiled.arrays.array_rule`` is the same rule on numpy arrays.
+Adding an operation is one `Op.from_rule(...)` entry below plus its tests.
 """
 
 from __future__ import annotations
 
 import math
-import operator
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .checks import UnknownNameError
+from .primitives import FLOATS, Primitives, Refusal, Rule, number_text
 
 __all__ = [
     "CONSTANT",
@@ -32,15 +39,23 @@ __all__ = [
     "Op",
     "check_overflow",
     "op_named",
+    "overflow_message",
 ]
 
 LEAKY_RELU_SLOPE = 0.01
 """leaky_relu's negative slope when none is given (PyTorch's default)."""
 
+_OWN_INPUT = re.compile(r"\bx_i\b")
+
 
 @dataclass(frozen=True, slots=True)
 class Op:
-    """One primitive: how to compute it and how it differentiates."""
+    """One primitive: how to compute it and how it differentiates.
+
+    Build a table entry with `Op.from_rule`, which writes forward and
+    derivatives once for floats and arrays. An `Op` given float functions
+    directly works everywhere on the scalar engine but has no array form.
+    """
 
     name: str
     symbol: str
@@ -50,14 +65,41 @@ class Op:
     formulas: tuple[str, ...]
     description: str = ""
     defaults: tuple[float, ...] = ()  # values of trailing inputs a caller may leave out
+    rule: Callable[[Primitives], Rule] | None = None  # forward and derivatives, from primitives
+
+    @classmethod
+    def from_rule(
+        cls,
+        name: str,
+        symbol: str,
+        arity: int | None,
+        rule: Callable[[Primitives], Rule],
+        formulas: tuple[str, ...],
+        description: str = "",
+        defaults: tuple[float, ...] = (),
+    ) -> Op:
+        """The op whose forward and derivatives are `rule` on floats (`primitives.FLOATS`)."""
+        forward, derivatives = rule(FLOATS)
+        return cls(name, symbol, arity, forward, derivatives, formulas, description, defaults, rule)
 
     def formula(self, index: int) -> str:
-        """Text of d out / d input[index] (an n-ary op shares one formula)."""
-        return self.formulas[min(index, len(self.formulas) - 1)]
+        """Text of d out / d input[index] (an n-ary op shares one formula, in
+        which ``x_i`` is written as that input, e.g. ``x2`` for index 1)."""
+        text = self.formulas[min(index, len(self.formulas) - 1)]
+        return _OWN_INPUT.sub(f"x{index + 1}", text) if self.arity is None else text
 
 
-def _num(x: float) -> str:
-    return repr(float(x))
+def overflow_message(op: Op, operands: Sequence[float], sample: int | None = None) -> str:
+    """``1e+200 * 1e+200: result too large for a float (overflow)``, naming op and
+    operands (the first four of an n-ary op) and, in a batch, the sample."""
+    if op.arity == 2:
+        shown = f" {op.symbol} ".join(map(number_text, operands))
+    else:
+        listed = ", ".join(map(number_text, operands[:4])) + (", ..." if len(operands) > 4 else "")
+        count = f" of {len(operands)} inputs" if len(operands) > 4 else ""
+        shown = f"{op.name}{count}({listed})"
+    at = "" if sample is None else f" at sample {sample}"
+    return f"{shown}{at}: result too large for a float (overflow)"
 
 
 def check_overflow(op: Op, operands: Sequence[float], result: float) -> None:
@@ -70,151 +112,165 @@ def check_overflow(op: Op, operands: Sequence[float], result: float) -> None:
     operand propagates as in PyTorch.
     """
     if math.isinf(result) and all(math.isfinite(x) for x in operands):
-        if op.arity == 2:
-            shown = f" {op.symbol} ".join(map(_num, operands))
-        else:
-            listed = ", ".join(map(_num, operands[:4])) + (", ..." if len(operands) > 4 else "")
-            count = f" of {len(operands)} inputs" if len(operands) > 4 else ""
-            shown = f"{op.name}{count}({listed})"
-        raise OverflowError(f"{shown}: result too large for a float (overflow)")
+        raise OverflowError(overflow_message(op, operands))
 
 
-def _div(a: float, b: float) -> float:
-    if b == 0.0:
-        raise ZeroDivisionError(f"div({_num(a)} / {_num(b)}): division by zero")
-    return a / b
+# The rules ------------------------------------------------------------------------
+# Each takes the primitives `p` and returns (forward, derivatives). Hot ops keep
+# their float forward a single function: p.add is operator.add, p.tanh math.tanh.
 
 
-def _pow(a: float, b: float) -> float:
-    if a == 0.0 and b < 0.0:
-        raise ZeroDivisionError(
-            f"pow({_num(a)}, {_num(b)}): zero cannot be raised to a negative power"
-        )
-    if a < 0.0 and not b.is_integer():
-        raise ValueError(
-            f"pow({_num(a)}, {_num(b)}): a negative base needs a whole-number exponent"
-        )
-    try:
-        return float(a**b)
-    except OverflowError:
-        raise OverflowError(f"pow({_num(a)}, {_num(b)}): result too large") from None
+def _division(p: Primitives) -> Rule:
+    forward = p.guarded(
+        p.div, "div({} / {})", [Refusal(ZeroDivisionError, lambda a, b: p.is_zero(b),
+                                        "division by zero")],
+    )
+    return forward, lambda out, a, b: (1.0 / b, -out / b)
 
 
-def _pow_derivatives(out: float, a: float, b: float) -> tuple[float, float]:
-    # d/da a**b = b * a**(b-1); d/db a**b = a**b * ln a, defined for a > 0.
-    # At a == 0 PyTorch's convention gives 0 for b >= 0; below zero it is undefined.
-    if a == 0.0:
-        d_base = 0.0 if b > 1.0 or b == 0.0 else (1.0 if b == 1.0 else math.inf)
-        return d_base, 0.0 if b >= 0.0 else math.nan
-    try:
-        d_base = b * a ** (b - 1.0)
-    except OverflowError:  # beyond the floats: infinite, as PyTorch gives it
-        odd_power_of_negative = a < 0.0 and (b - 1.0) % 2.0 == 1.0
-        d_base = math.copysign(math.inf, -b if odd_power_of_negative else b) if b else 0.0
-    return d_base, out * math.log(a) if a > 0.0 else math.nan
+def _power(p: Primitives) -> Rule:
+    forward = p.guarded(
+        p.pow, "pow({}, {})",
+        [
+            Refusal(ZeroDivisionError, lambda a, b: p.is_zero(a) & (b < 0.0),
+                    "zero cannot be raised to a negative power"),
+            Refusal(ValueError, lambda a, b: (a < 0.0) & p.not_(p.is_whole(b)),
+                    "a negative base needs a whole-number exponent"),
+        ],
+        overflow="result too large",
+    )
+
+    def derivatives(out: Any, a: Any, b: Any) -> tuple[Any, Any]:
+        # PyTorch's formulas: d/da = b * a**(b-1), 0 where b = 0 (infinite beyond the
+        # floats); d/db = a**b * ln a (nan for a < 0), 0 where a = 0 and b >= 0.
+        d_base = p.where(p.is_zero(b), 0.0, b * p.pow(a, b - 1.0))
+        return d_base, p.where(p.is_zero(a) & (b >= 0.0), 0.0, out * p.log(a))
+
+    return forward, derivatives
 
 
-def _exp(a: float) -> float:
-    try:
-        return math.exp(a)
-    except OverflowError:
-        raise OverflowError(f"exp({_num(a)}): result too large for a float") from None
+def _finite_only(p: Primitives, name: str) -> Callable[..., Any]:
+    """sin or cos, refusing an infinite input."""
+    function = p.sin if name == "sin" else p.cos
+    return p.guarded(function, f"{name}({{}})",
+                     [Refusal(ValueError, p.is_inf, f"{name} needs a finite input")])
 
 
-def _log(a: float) -> float:
-    if a <= 0.0:
-        raise ValueError(f"log({_num(a)}): log needs a positive input")
-    return math.log(a)
+def _absolute(p: Primitives) -> Rule:
+    return p.abs, lambda out, a: (p.where(a > 0.0, 1.0, p.where(a < 0.0, -1.0, 0.0)),)
 
 
-def _sqrt(a: float) -> float:
-    if a < 0.0:
-        raise ValueError(f"sqrt({_num(a)}): sqrt needs a non-negative input")
-    return math.sqrt(a)
+def _square_root(p: Primitives) -> Rule:
+    forward = p.guarded(p.sqrt, "sqrt({})",
+                        [Refusal(ValueError, lambda a: a < 0.0, "sqrt needs a non-negative input")])
+    # |out| so that sqrt(-0.0) = -0.0 also has slope +inf.
+    return forward, lambda out, a: (p.div(0.5, p.abs(out)),)
 
 
-def _sin(a: float) -> float:
-    if math.isinf(a):
-        raise ValueError(f"sin({_num(a)}): sin needs a finite input")
-    return math.sin(a)
+def _relu(p: Primitives) -> Rule:
+    # NaN passes through, with slope 1, as in PyTorch (NaN <= 0 is False).
+    return p.relu, lambda out, a: (p.where(a <= 0.0, 0.0, 1.0),)
 
 
-def _cos(a: float) -> float:
-    if math.isinf(a):
-        raise ValueError(f"cos({_num(a)}): cos needs a finite input")
-    return math.cos(a)
+def _leaky_relu(p: Primitives) -> Rule:
+    return (
+        lambda a, slope: p.where(a > 0.0, a, slope * a),
+        lambda out, a, slope: (p.where(a > 0.0, 1.0, slope), p.where(a > 0.0, 0.0, a)),
+    )
 
 
-def _sigmoid(a: float) -> float:
-    if a >= 0.0:
-        return 1.0 / (1.0 + math.exp(-a))
-    e = math.exp(a)
-    return e / (1.0 + e)
+def _softplus(p: Primitives) -> Rule:
+    # log(1 + e^a) = max(a, 0) + log1p(e^-|a|): no overflow, no loss for large |a|.
+    return (lambda a: p.where(a < 0.0, 0.0, a) + p.log1p(p.exp(-p.abs(a))),
+            lambda out, a: (p.sigmoid(a),))
 
 
-def _leaky_relu(a: float, slope: float) -> float:
-    return a if a > 0.0 else slope * a
+def _clamp(p: Primitives) -> Rule:
+    def forward(a: Any, lo: Any, hi: Any) -> Any:
+        at_least_lo = p.where(a < lo, lo, a)
+        return p.where(at_least_lo > hi, hi, at_least_lo)  # min(max(a, lo), hi), as PyTorch
+
+    def derivatives(out: Any, a: Any, lo: Any, hi: Any) -> tuple[Any, Any, Any]:
+        # Each input's slope is 1 where the output follows it (the formulas' text).
+        d_a = p.where(lo <= a, p.where(a <= out, 1.0, 0.0), 0.0)
+        d_lo = p.where(a < lo, p.where(lo <= out, 1.0, 0.0), 0.0)
+        d_hi = p.where(out < a, 1.0, p.where(out < lo, 1.0, 0.0))
+        return d_a, d_lo, d_hi
+
+    return forward, derivatives
+
+
+def _logsumexp(p: Primitives) -> Rule:
+    def forward(*xs: Any) -> Any:
+        top = p.max_of(*xs)
+        shift = p.where(p.is_finite(top), top, 0.0)  # the max shift keeps exp <= 1
+        return shift + p.log(p.sum_of(*[p.exp(x - shift) for x in xs]))
+
+    return forward, lambda out, *xs: tuple(p.exp(x - out) for x in xs)
 
 
 _TABLE = (
-    Op("+", "+", 2, operator.add, lambda out, a, b: (1.0, 1.0), ("1", "1"), "addition"),
-    Op("-", "-", 2, operator.sub, lambda out, a, b: (1.0, -1.0), ("1", "-1"), "subtraction"),
-    Op("*", "*", 2, operator.mul, lambda out, a, b: (b, a), ("b", "a"), "multiplication"),
-    Op(
-        "/", "/", 2, _div,
-        lambda out, a, b: (1.0 / b, -out / b),
-        ("1/b", "-a/b^2"),
-        "division",
+    Op.from_rule("+", "+", 2, lambda p: (p.add, lambda out, a, b: (1.0, 1.0)), ("1", "1"),
+                 "addition"),
+    Op.from_rule("-", "-", 2, lambda p: (p.sub, lambda out, a, b: (1.0, -1.0)), ("1", "-1"),
+                 "subtraction"),
+    Op.from_rule("*", "*", 2, lambda p: (p.mul, lambda out, a, b: (b, a)), ("b", "a"),
+                 "multiplication"),
+    Op.from_rule("/", "/", 2, _division, ("1/b", "-a/b^2"), "division"),
+    Op.from_rule("**", "**", 2, _power, ("b*a^(b-1)", "a^b*log(a)"), "power"),
+    Op.from_rule("neg", "-", 1, lambda p: (p.neg, lambda out, a: (-1.0,)), ("-1",), "negation"),
+    Op.from_rule("abs", "abs", 1, _absolute, ("sign(a)",), "absolute value"),
+    Op.from_rule(
+        "exp", "exp", 1,
+        lambda p: (p.guarded(p.exp, "exp({})", overflow="result too large for a float"),
+                   lambda out, a: (out,)),
+        ("exp(a)",),
+        "exponential",
     ),
-    Op("**", "**", 2, _pow, _pow_derivatives, ("b*a^(b-1)", "a^b*log(a)"), "power"),
-    Op("neg", "-", 1, lambda a: -a, lambda out, a: (-1.0,), ("-1",), "negation"),
-    Op(
-        "abs", "abs", 1, abs,
-        lambda out, a: (1.0 if a > 0.0 else -1.0 if a < 0.0 else 0.0,),
-        ("sign(a)",),
-        "absolute value",
+    Op.from_rule(
+        "log", "log", 1,
+        lambda p: (p.guarded(p.log, "log({})", [Refusal(ValueError, lambda a: a <= 0.0,
+                                                         "log needs a positive input")]),
+                   lambda out, a: (1.0 / a,)),
+        ("1/a",),
+        "natural logarithm",
     ),
-    Op("exp", "exp", 1, _exp, lambda out, a: (out,), ("exp(a)",), "exponential"),
-    Op("log", "log", 1, _log, lambda out, a: (1.0 / a,), ("1/a",), "natural logarithm"),
-    Op(
-        "sqrt", "sqrt", 1, _sqrt,
-        lambda out, a: (0.5 / out if out else math.inf,),
-        ("1/(2*sqrt(a))",),
-        "square root",
-    ),
-    Op("sin", "sin", 1, _sin, lambda out, a: (math.cos(a),), ("cos(a)",), "sine"),
-    Op("cos", "cos", 1, _cos, lambda out, a: (-math.sin(a),), ("-sin(a)",), "cosine"),
-    Op(
-        "tanh", "tanh", 1, math.tanh,
-        lambda out, a: (1.0 - out * out,),
-        ("1 - tanh(a)^2",),
-        "hyperbolic tangent",
-    ),
-    Op(
-        "sigmoid", "σ", 1, _sigmoid,
-        lambda out, a: (out * (1.0 - out),),
+    Op.from_rule("sqrt", "sqrt", 1, _square_root, ("1/(2*sqrt(a))",), "square root"),
+    Op.from_rule("sin", "sin", 1, lambda p: (_finite_only(p, "sin"), lambda out, a: (p.cos(a),)),
+                 ("cos(a)",), "sine"),
+    Op.from_rule("cos", "cos", 1, lambda p: (_finite_only(p, "cos"), lambda out, a: (-p.sin(a),)),
+                 ("-sin(a)",), "cosine"),
+    Op.from_rule("tanh", "tanh", 1, lambda p: (p.tanh, lambda out, a: (1.0 - out * out,)),
+                 ("1 - tanh(a)^2",), "hyperbolic tangent"),
+    Op.from_rule(
+        "sigmoid", "σ", 1, lambda p: (p.sigmoid, lambda out, a: (out * (1.0 - out),)),
         ("σ(a)(1-σ(a))",),
         "logistic sigmoid s(a) = 1/(1+exp(-a))",
     ),
-    Op(
-        # Written so that NaN passes through, as in PyTorch (NaN <= 0 is False).
-        "relu", "relu", 1, lambda a: 0.0 if a <= 0.0 else a,
-        lambda out, a: (0.0 if a <= 0.0 else 1.0,),
-        ("1 if a > 0 else 0",),
-        "rectified linear unit",
-    ),
-    Op(
+    Op.from_rule("relu", "relu", 1, _relu, ("1 if a > 0 else 0",), "rectified linear unit"),
+    Op.from_rule(
         "leaky_relu", "leaky_relu", 2, _leaky_relu,
-        lambda out, a, slope: (1.0 if a > 0.0 else slope, 0.0 if a > 0.0 else a),
         ("1 if a > 0 else b", "0 if a > 0 else a"),
         "leaky ReLU with negative slope b",
         defaults=(LEAKY_RELU_SLOPE,),
     ),
-    Op(
-        "sum", "Σ", None, lambda *xs: sum(xs, 0.0),
-        lambda out, *xs: (1.0,) * len(xs),
+    Op.from_rule(
+        "sum", "Σ", None, lambda p: (p.sum_of, lambda out, *xs: (1.0,) * len(xs)),
         ("1",),
         "sum of any number of terms",
+    ),
+    Op.from_rule("softplus", "softplus", 1, _softplus, ("σ(a)",),
+                 "softplus log(1 + exp(a)), computed without overflow"),
+    Op.from_rule(
+        "clamp", "clamp", 3, _clamp,
+        ("1 if b <= a <= out else 0", "1 if a < b <= out else 0",
+         "1 if out < a or out < b else 0"),
+        "a clamped to [b, c]: min(max(a, b), c), bounds usually constants",
+    ),
+    Op.from_rule(
+        "logsumexp", "logsumexp", None, _logsumexp,
+        ("exp(x_i - out)",),
+        "log of the sum of the inputs' exponentials, shifted by their maximum (no overflow)",
     ),
 )
 

@@ -29,6 +29,9 @@ DOMAINS = {
     "relu": [(-5, 5)],
     "leaky_relu": [(-5, 5), (0.0, 0.5)],
     "sum": [(-5, 5)] * 4,
+    "softplus": [(-30, 30)],
+    "clamp": [(-5, 5), (-3, -1), (1, 3)],
+    "logsumexp": [(-5, 5)] * 4,
 }
 KINKED = {"abs", "relu", "leaky_relu"}
 
@@ -48,6 +51,8 @@ def test_op_derivative_matches_finite_differences(name, data):
     xs = [data.draw(st.floats(lo, hi), label=f"x{i}") for i, (lo, hi) in enumerate(domain)]
     if name in KINKED:
         assume(abs(xs[0]) > 1e-3)
+    if name == "clamp":
+        assume(abs(xs[0] - xs[1]) > 1e-3 and abs(xs[0] - xs[2]) > 1e-3)
     if name == "/":
         xs[1] *= data.draw(st.sampled_from([1, -1]), label="sign")
     assert gradcheck(lambda v: v[0].apply(name, *v[1:]), xs)
@@ -70,7 +75,7 @@ def test_op_named_lists_known_ops():
 def test_leaf_and_unary_functions():
     assert LEAF.name == "" and Value(1.0).op == ""
     assert set(UNARY_FUNCTIONS) == {
-        "abs", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu"
+        "abs", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "softplus"
     }
 
 
@@ -174,30 +179,159 @@ def test_power_derivative_beyond_the_floats_matches_pytorch():
         assert a.grad == t.grad.item()
 
 
+@pytest.mark.parametrize(("base", "exponent"), [
+    (0.0, math.inf), (-0.0, math.inf), (0.0, math.nan), (-0.0, 1e-300), (-0.0, 1e-200),
+    (math.nan, 0.0),
+])
+def test_power_derivatives_at_the_edges_are_pytorchs(base, exponent):
+    """One formula, PyTorch's, where the old special cases at a zero base disagreed
+    with it (exponent inf, nan or just above 0 at -0.0, and nan ** 0)."""
+    torch = pytest.importorskip("torch")
+    a, b = Value(base), Value(exponent)
+    (a**b).backward()
+    ta, tb = (torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in (base, exponent))
+    (ta**tb).backward()
+    for mine, theirs in [(a.grad, ta.grad.item()), (b.grad, tb.grad.item())]:
+        assert mine == theirs or (math.isnan(mine) and math.isnan(theirs)), (mine, theirs)
+
+
 def test_adding_an_op_is_one_table_entry(monkeypatch):
-    """A new entry is usable, differentiated, explained and drawn with nothing else added."""
+    """A new entry, written once as a rule, is usable, differentiated, explained and drawn."""
     from autograd_nn.ops import Op
     from autograd_nn.steps import backward_steps
     from autograd_nn.viz import draw_graph
 
-    softplus = Op(
-        "softplus", "softplus", 1,
-        lambda a: math.log1p(math.exp(a)),
-        lambda out, a: (1 / (1 + math.exp(-a)),),
-        ("sigmoid(a)",),
-        "softplus",
+    softsign = Op.from_rule(
+        "softsign", "softsign", 1,
+        lambda p: (lambda a: a / (1.0 + p.abs(a)),
+                   lambda out, a: (1.0 / ((1.0 + p.abs(a)) * (1.0 + p.abs(a))),)),
+        ("1/(1+abs(a))^2",),
+        "softsign a/(1+|a|)",
     )
-    monkeypatch.setitem(OPS, "softplus", softplus)
+    monkeypatch.setitem(OPS, "softsign", softsign)
     x = Value(0.5, "x")
-    y = x.apply("softplus")
+    y = x.apply("softsign")
     y.label = "y"
     y.backward()
-    assert y.op == "softplus" and y.data == pytest.approx(math.log1p(math.exp(0.5)))
-    assert x.grad == pytest.approx(1 / (1 + math.exp(-0.5)))
-    assert gradcheck(lambda v: (v[0] * v[1]).apply("softplus"), [0.3, -1.2])
+    assert y.op == "softsign" and y.data == pytest.approx(0.5 / 1.5)
+    assert x.grad == pytest.approx(1 / 1.5**2)
+    assert gradcheck(lambda v: (v[0] * v[1]).apply("softsign"), [0.3, -1.2])
     explanations = " ".join(step.explanation for step in backward_steps(y))
-    assert "sigmoid(x)" in explanations and "0.6225" in explanations
-    assert "softplus" in draw_graph(y).source
+    assert "1/(1+abs(x))^2" in explanations and "0.4444" in explanations
+    assert "softsign" in draw_graph(y).source
+
+
+def test_an_op_given_float_functions_still_works_on_the_scalar_engine(monkeypatch):
+    """The older way to write an entry (forward and derivatives on floats) still
+    builds, differentiates and draws; it has no rule, so no array form."""
+    from autograd_nn.ops import Op
+
+    square = Op("square", "square", 1, lambda a: a * a, lambda out, a: (2.0 * a,), ("2*a",))
+    monkeypatch.setitem(OPS, "square", square)
+    x = Value(3.0)
+    y = x.apply("square")
+    y.backward()
+    assert (y.data, x.grad, square.rule) == (9.0, 6.0, None)
+
+
+def test_every_table_entry_is_one_rule_and_hot_float_forms_stay_bare():
+    """Each entry is written once, as a rule; on floats the hot ops' forwards are the
+    bare functions the scalar engine has always called, not wrappers around them."""
+    import operator
+
+    from autograd_nn.primitives import FLOATS
+
+    assert [name for name, op in OPS.items() if op.rule is None] == []
+    assert OPS["+"].forward is operator.add and OPS["-"].forward is operator.sub
+    assert OPS["*"].forward is operator.mul and OPS["tanh"].forward is math.tanh
+    assert OPS["relu"].forward is FLOATS.relu and OPS["sigmoid"].forward is FLOATS.sigmoid
+
+
+# The ops branch-free losses need (issue 13) ---------------------------------------
+
+
+def test_softplus_is_stable_far_from_zero():
+    assert Value(1000.0).apply("softplus").data == 1000.0
+    assert Value(-1000.0).apply("softplus").data == 0.0
+    assert Value(-30.0).apply("softplus").data == pytest.approx(math.exp(-30.0), rel=1e-12)
+    assert Value(0.0).apply("softplus").data == math.log(2.0)
+    x = Value(800.0)
+    x.apply("softplus").backward()
+    assert x.grad == 1.0
+
+
+@pytest.mark.parametrize(("a", "lo", "hi", "out", "grads"), [
+    (0.5, -1.0, 1.0, 0.5, (1.0, 0.0, 0.0)),
+    (-2.0, -1.0, 1.0, -1.0, (0.0, 1.0, 0.0)),
+    (3.0, -1.0, 1.0, 1.0, (0.0, 0.0, 1.0)),
+    (-1.0, -1.0, 1.0, -1.0, (1.0, 0.0, 0.0)),  # at a bound, the input's slope is 1, as PyTorch's
+    (1.0, -1.0, 1.0, 1.0, (1.0, 0.0, 0.0)),
+    (0.0, 2.0, 1.0, 1.0, (0.0, 0.0, 1.0)),  # lo > hi: the output is hi, as PyTorch's
+    (math.nan, -1.0, 1.0, math.nan, (0.0, 0.0, 0.0)),
+])
+def test_clamp_values_and_slopes(a, lo, hi, out, grads):
+    xs = [Value(a), Value(lo), Value(hi)]
+    y = xs[0].apply("clamp", xs[1], xs[2])
+    y.backward()
+    assert y.data == out or (math.isnan(out) and math.isnan(y.data))
+    assert tuple(x.grad for x in xs) == grads
+
+
+def test_clamp_with_constant_bounds_takes_plain_numbers():
+    x = Value(5.0)
+    y = x.apply("clamp", -1, 1)
+    y.backward()
+    assert y.data == 1.0 and x.grad == 0.0
+    assert [i.requires_grad for i in y.inputs] == [True, False, False]
+
+
+def test_logsumexp_is_stable_and_its_slopes_are_the_softmax():
+    xs = [Value(1000.0), Value(1000.0), Value(-1000.0)]
+    y = xs[0].apply("logsumexp", *xs[1:])
+    y.backward()
+    assert y.data == pytest.approx(1000.0 + math.log(2.0), rel=1e-15)
+    # exp(x_i - out) at |out| ~ 1000 carries out's rounding (1e-13), as PyTorch's does.
+    assert [x.grad for x in xs] == pytest.approx([0.5, 0.5, 0.0], rel=1e-12, abs=1e-300)
+    assert Value(-math.inf).apply("logsumexp", -math.inf).data == -math.inf
+    assert Value(math.inf).apply("logsumexp", 1.0).data == math.inf
+    assert math.isnan(Value(math.nan).apply("logsumexp", 1.0).data)
+
+
+def test_an_nary_formula_names_its_own_input():
+    """logsumexp's one formula reads exp(x_i - out); each input sees its own name."""
+    from autograd_nn.steps import backward_steps
+
+    assert OPS["logsumexp"].formula(1) == "exp(x2 - out)"
+    a, b = Value(0.5, "a"), Value(-1.0, "b")
+    y = a.apply("logsumexp", b)
+    y.label = "L"
+    y.backward()
+    explanations = " ".join(step.explanation for step in backward_steps(y))
+    assert "exp(a - L)" in explanations and "exp(b - L)" in explanations
+
+
+@pytest.mark.parametrize(("name", "args"), [
+    ("softplus", [(-3.0,), (0.0,), (2.5,), (40.0,)]),
+    ("clamp", [(0.3, -1.0, 1.0), (-3.0, -1.0, 1.0), (3.0, -1.0, 1.0), (0.5, 2.0, 1.0)]),
+    ("logsumexp", [(0.5, -1.0), (3.0, 3.0, -2.0), (-700.0, 700.0)]),
+])
+def test_new_ops_match_pytorch_float64(name, args):
+    torch = pytest.importorskip("torch")
+    reference = {
+        "softplus": torch.nn.functional.softplus,
+        "clamp": lambda a, lo, hi: torch.clamp(a, min=lo, max=hi),
+        "logsumexp": lambda *xs: torch.logsumexp(torch.stack(xs), 0),
+    }[name]
+    for point in args:
+        ours = [Value(x) for x in point]
+        out = ours[0].apply(name, *ours[1:])
+        out.backward()
+        theirs = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in point]
+        expected = reference(*theirs)
+        expected.backward()
+        assert out.data == pytest.approx(expected.item(), rel=1e-12, abs=1e-300)
+        for mine, tensor in zip(ours, theirs):
+            assert mine.grad == pytest.approx(tensor.grad.item(), rel=1e-12, abs=1e-15), point
 
 
 @pytest.mark.parametrize(
@@ -252,3 +386,27 @@ def test_an_infinite_operand_propagates_as_in_pytorch(make):
 def test_a_nan_operand_propagates_without_error():
     assert math.isnan((Value(math.nan) * 1e300 + 1.0).data)
 
+
+
+def test_new_ops_reach_the_parser_the_command_line_the_step_through_and_the_drawings(capsys):
+    """softplus, clamp and logsumexp are table entries, so everything that reads the
+    table knows them: `grad`'s parser, the chain-rule text and the drawings."""
+    from autograd_nn.cli import main
+    from autograd_nn.expr import parse
+    from autograd_nn.steps import backward_steps
+    from autograd_nn.viz import draw_graph
+
+    text = "clamp(x, -1, 1) + logsumexp(x, y) + softplus(y)"
+    out = parse(text, ["x", "y"]).build({"x": 0.5, "y": 2.0})
+    out.label = "f"
+    out.backward()
+    expected = 0.5 + math.log(math.exp(0.5) + math.exp(2.0)) + math.log1p(math.exp(2.0))
+    assert out.data == pytest.approx(expected, rel=1e-14)
+    explanations = " ".join(step.explanation for step in backward_steps(out))
+    assert " <= x <= " in explanations and "σ(y)" in explanations  # clamp's slope, softplus's
+    assert "exp(x - " in explanations and "exp(y - " in explanations
+    source = draw_graph(out).source
+    assert all(symbol in source for symbol in ("clamp", "logsumexp", "softplus"))
+    assert main(["grad", text, "x=0.5", "y=2"]) == 0
+    printed = capsys.readouterr().out
+    assert "df/dx = " in printed and "MISMATCH" not in printed and printed.count(", ok") == 2

@@ -20,6 +20,9 @@ def _torch_primitives():
         "sigmoid": torch.sigmoid, "relu": torch.relu,
         "leaky_relu": lambda a, slope: F.leaky_relu(a, float(slope)),
         "sum": lambda *xs: torch.stack(xs).sum(),
+        "softplus": F.softplus,
+        "clamp": lambda a, lo, hi: torch.clamp(a, min=lo, max=hi),
+        "logsumexp": lambda *xs: torch.logsumexp(torch.stack(xs), 0),
         "const": lambda c: torch.tensor(c, dtype=torch.float64),
     }
 

@@ -20,7 +20,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from ..viz import GraphvizNotFoundError
+from ..viz import GraphvizNotFoundError, RenderError
 from .common import CommandError, OneLineParser, Subparsers, error_line
 from .draw import add_draw, run_draw
 from .examples import add_examples, run_examples
@@ -82,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except (ExpressionError, ValueError, ArithmeticError, OSError,
-            GraphvizNotFoundError) as error:
+            GraphvizNotFoundError, RenderError) as error:
         print(f"autograd-nn {args.command}: error: {error_line(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as interrupt:

@@ -17,7 +17,8 @@ BatchNorm on its running statistics); each module's mode is restored after.
 Nothing here draws random numbers.
 
 One module per kind of picture: `boundary` (what a classifier decides over
-the plane), `curves` (how training went), `landscape` (optimisers on fn(x, y)).
+the plane), `curves` (how training went), `landscape` (optimisers on fn(x, y)),
+`animation` (a training run's boundary and loss, frame by frame).
 
 Needs matplotlib: ``pip install "autograd_nn[plot]"``.
 """
@@ -32,6 +33,7 @@ except ImportError as error:
     ) from error
 
 from ._shared import CLASS_COLORS
+from .animation import TrainingAnimation, animate_training
 from .boundary import plot_decision_boundary, plot_neuron_maps
 from .curves import plot_gradient_norms, plot_history
 from .landscape import OptimizerPath, optimizer_paths, plot_optimizer_paths, plot_optimizer_values
@@ -39,6 +41,8 @@ from .landscape import OptimizerPath, optimizer_paths, plot_optimizer_paths, plo
 __all__ = [
     "CLASS_COLORS",
     "OptimizerPath",
+    "TrainingAnimation",
+    "animate_training",
     "optimizer_paths",
     "plot_decision_boundary",
     "plot_gradient_norms",

@@ -1,7 +1,8 @@
 """Drawings of the forward and backward pass with graphviz, and step-by-step frames.
 
 - `draw.py`: `draw_graph` and its modes (`MODE_TABLE`: what each mode shows),
-  the neuron and layer clusters, `Drawing`, `save_drawing`, the colours;
+  the neuron and layer clusters, `Drawing`, `save_drawing`, the colours, the
+  escaping of labels and titles, and `RenderError` when `dot` fails;
 - `frames.py`: `step_frames` (one `Frame` per step, all on one layout) and
   `render_steps` (the frames as files and the page that plays them);
 - `page.py`: `page_html`, that page: every frame inline, pan and zoom, play,
@@ -21,6 +22,7 @@ from .draw import (
     Drawing,
     GraphvizNotFoundError,
     Mode,
+    RenderError,
     draw_graph,
     save_drawing,
 )
@@ -42,6 +44,7 @@ __all__ = [
     "Frame",
     "GraphvizNotFoundError",
     "Mode",
+    "RenderError",
     "draw_graph",
     "page_html",
     "render_steps",

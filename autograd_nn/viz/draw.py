@@ -15,6 +15,12 @@ A constant gets no gradient cell: one without a label is written inside the op
 node that uses it (``^2``, ``+ 5``), a labelled one (data, a target) is a grey
 leaf. Number cells have a fixed size (`cell_widths`) and a highlight changes
 only colours, so drawings sharing a `Layout` are placed alike by Graphviz.
+
+Every string a user gave (a label, the title) reaches DOT only inside an
+HTML-like label, HTML-escaped, cut to `LABEL_LIMIT` (`TITLE_LIMIT`) characters
+and with the characters Graphviz rejects shown as pictures (`visible`): no
+label can add a node, and none can make `dot` fail. When `dot` does fail, the
+`Drawing` raises one `RenderError` saying which format and what `dot` said.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from __future__ import annotations
 import html
 import math
 import os
+import re
+import subprocess
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,9 +46,9 @@ from ..graph import backward_pass, consumers, evaluation_order, is_constant, nod
 from ..nn import Module, Neuron, activation_named
 
 __all__ = [
-    "DEFAULT_MAX_NODES", "GRADIENT_COLOR", "GRADIENT_COLOUR", "HIGHLIGHT_COLOR", "MODES",
-    "MODE_TABLE", "UPDATE_COLOR", "VALUE_COLOR", "VALUE_COLOUR", "Drawing",
-    "GraphvizNotFoundError", "Mode", "draw_graph", "save_drawing",
+    "DEFAULT_MAX_NODES", "GRADIENT_COLOR", "GRADIENT_COLOUR", "HIGHLIGHT_COLOR", "LABEL_LIMIT",
+    "MODES", "MODE_TABLE", "TITLE_LIMIT", "UPDATE_COLOR", "VALUE_COLOR", "VALUE_COLOUR",
+    "Drawing", "GraphvizNotFoundError", "Mode", "RenderError", "draw_graph", "save_drawing",
 ]
 
 VALUE_COLOR = "#1a7f37"
@@ -69,6 +77,10 @@ in seconds, and takes minutes over graphs many times that size."""
 NUMBER_CELL_WIDTH = 52
 """Minimum width in points of a number's cell, so layouts hardly move between frames."""
 RANKDIRS = ("LR", "RL", "TB", "BT")
+LABEL_LIMIT = 200
+"""Longest node label drawn in full; a longer one is cut, with "…" and its length."""
+TITLE_LIMIT = 500
+"""Longest title drawn in full (it spans the picture, so it may be longer than a label)."""
 
 INSTALL_GRAPHVIZ = (
     "install Graphviz: `apt-get install graphviz` (Debian/Ubuntu), "
@@ -132,31 +144,78 @@ class GraphvizNotFoundError(graphviz.ExecutableNotFound):  # type: ignore[misc]
         )
 
 
+class RenderError(RuntimeError):
+    """Graphviz is installed but could not render a drawing: the message names the
+    format and the first line `dot` wrote on stderr (`.stderr` keeps all of it)."""
+
+    def __init__(self, message: str, stderr: str = "") -> None:
+        super().__init__(message)
+        self.stderr = stderr
+
+
+def _render_error(fmt: str, failure: Exception) -> RenderError:
+    """Our one error for a failed `dot` run: exit status, broken pipe or OS error."""
+    stderr = ""
+    if isinstance(failure, subprocess.CalledProcessError):
+        said = failure.stderr or b""
+        stderr = said.decode("utf-8", "replace") if isinstance(said, bytes) else str(said)
+        first = next((line.strip() for line in stderr.splitlines() if line.strip()), "")
+        status = failure.returncode
+        how = f"was killed by signal {-status}" if status < 0 else f"exited with status {status}"
+        reason = f"dot {how}" + (f": {visible(first, LABEL_LIMIT)}" if first else "")
+    elif isinstance(failure, BrokenPipeError):
+        reason = "dot stopped reading the drawing before its end (broken pipe)"
+    else:
+        reason = visible(str(failure), LABEL_LIMIT) or type(failure).__name__
+    return RenderError(f"Graphviz could not render the drawing as {fmt}: {reason}", stderr)
+
+
 @contextmanager
-def _graphviz_needed() -> Iterator[None]:
-    """Turn graphviz's missing-executable error into one that says how to install it."""
+def _graphviz_needed(fmt: str) -> Iterator[None]:
+    """Turn graphviz's missing-executable error into one that says how to install it,
+    and any failure of `dot` (exit status, broken pipe, OS error) into a `RenderError`."""
     try:
         yield
+    except (GraphvizNotFoundError, RenderError):
+        raise
     except graphviz.ExecutableNotFound as missing:
         raise GraphvizNotFoundError() from missing
+    except (subprocess.CalledProcessError, OSError) as failed:
+        raise _render_error(fmt, failed) from failed
 
 
 class Drawing(graphviz.Digraph):  # type: ignore[misc]
-    """A `graphviz.Digraph` whose rendering says how to install Graphviz when it is missing.
+    """A `graphviz.Digraph` whose rendering says how to install Graphviz when it is
+    missing and raises a `RenderError` when `dot` fails.
 
-    Displays itself in Jupyter (as SVG); `.source` is the DOT text.
+    `dot` runs quietly unless told otherwise (``quiet=False``): what it says on a
+    failure is in the error, so a command prints one line. Displays itself in
+    Jupyter (as SVG); `.source` is the DOT text.
     """
 
+    def _rendered_format(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], position: int
+    ) -> str:
+        """The format a call renders to: given by position or keyword, else the drawing's."""
+        given = args[position] if len(args) > position else kwargs.get("format")
+        return str(given or self.format)
+
     def pipe(self, *args: Any, **kwargs: Any) -> Any:
-        with _graphviz_needed():
+        if len(args) <= 4:  # pipe(format, renderer, formatter, neato_no_op, quiet)
+            kwargs.setdefault("quiet", True)
+        with _graphviz_needed(self._rendered_format(args, kwargs, 0)):
             return super().pipe(*args, **kwargs)
 
     def render(self, *args: Any, **kwargs: Any) -> Any:
-        with _graphviz_needed():
+        if len(args) <= 8:  # render(filename, directory, view, cleanup, format, ..., quiet)
+            kwargs.setdefault("quiet", True)
+        with _graphviz_needed(self._rendered_format(args, kwargs, 4)):
             return super().render(*args, **kwargs)
 
     def view(self, *args: Any, **kwargs: Any) -> Any:
-        with _graphviz_needed():
+        if len(args) <= 3:  # view(filename, directory, cleanup, quiet)
+            kwargs.setdefault("quiet", True)
+        with _graphviz_needed(str(self.format)):
             return super().view(*args, **kwargs)
 
 
@@ -246,7 +305,18 @@ def checked_order(root: Value, max_nodes: int, who: str) -> list[Value]:
             f"graph has {len(order):,} nodes; {who} draws at most {max_nodes:,} "
             f"(pass max_nodes=... to raise the cap)"
         )
+    _check_labels(order)
     return order
+
+
+def _check_labels(order: Sequence[Value]) -> None:
+    """Refuse a label that is not a str, naming the node by its position (its default name)."""
+    for position, node in enumerate(order):
+        if not isinstance(node.label, str):
+            raise TypeError(
+                f"label of node {position} (data {format_number(node.data)}) must be str, "
+                f"got {type(node.label).__name__}"
+            )
 
 
 def draw_graph(
@@ -271,6 +341,8 @@ def draw_graph(
     """
     order = checked_order(root, max_nodes, "draw_graph")
     shown = MODE_TABLE[checks.one_of("mode", mode, MODE_TABLE)]
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be str or None, got {type(title).__name__}")
     known = _full_knowledge(root, order, shown)
     layout = Layout(rankdir, clusters(order, model), title, cell_widths(order, [known]))
     return draw(order, shown, known, _highlights(highlight), layout)
@@ -285,6 +357,56 @@ def _highlights(highlight: Value | Iterable[Value] | None) -> set[Value]:
 
 
 # Labels -------------------------------------------------------------------
+
+_REJECTED = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+"""Characters a label cannot show as they are. `dot` fails on NUL, on the other C0
+controls, U+FFFE and U+FFFF in an HTML label (XML forbids them) and writes invalid
+SVG from a quoted one; it drops tab and newline; a lone surrogate cannot be encoded;
+DEL and the C1 controls are invisible or break lines. Every other character,
+emoji and right-to-left marks included, renders (dot 2.43, tried one by one)."""
+
+
+def _picture(match: re.Match[str]) -> str:
+    """A rejected character's visible stand-in: its control picture (␀, ␉, ␡) or U+FFFD."""
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)
+    return "\u2421" if code == 0x7F else "\ufffd"
+
+
+def visible(text: str, limit: int) -> str:
+    """`text` as a drawing shows it: cut to `limit` characters with "…" and its length,
+    and each character Graphviz rejects replaced by a visible stand-in (`_REJECTED`)."""
+    if type(text) is not str:
+        text = str.__str__(text)  # a plain str: a subclass's own methods play no part
+    if len(text) > limit:
+        text = f"{text[:limit]}… ({len(text):,} characters)"
+    # Printable text (most labels) has none of them: a check in C, no regex needed.
+    return text if text.isprintable() else _REJECTED.sub(_picture, text)
+
+
+_HTML_SPECIAL = re.compile(r"[&<>\"'\\\]]")
+"""Characters `html_text` escapes."""
+
+
+def html_text(text: str, limit: int) -> str:
+    """`text` (`visible`) escaped for an HTML-like label: no `<`, `>`, `&` or quote
+    of it can end the label or start markup. Its backslashes are doubled, since `dot`
+    expands escapes in HTML text too (``\\N`` would show the node's id), and `]` is
+    written ``&#93;``: a text of just ``]`` or ``]]`` is a syntax error to `dot`."""
+    text = visible(text, limit)
+    if _HTML_SPECIAL.search(text) is None:  # most labels: nothing to escape
+        return text
+    return html.escape(text.replace("\\", "\\\\")).replace("]", "&#93;")
+
+
+def _dot_string(text: str) -> str:
+    """`text` for a quoted DOT string: backslashes literal, never taken as HTML."""
+    text = visible(text, LABEL_LIMIT)
+    if "\\" in text or text.startswith("<"):
+        return graphviz.escape(text)  # type: ignore[no-any-return]
+    return text
+
 
 NODE_FONT_SIZE = 11
 """Points: 14.7 CSS px when the SVG is shown at its natural size."""
@@ -403,7 +525,8 @@ def draw(
     drawing.attr("node", fontname="Helvetica", fontsize=str(NODE_FONT_SIZE))
     drawing.attr("edge", fontname="Helvetica", fontsize=str(EDGE_FONT_SIZE), arrowsize="0.7")
     if layout.title:
-        drawing.attr(label=layout.title, labelloc="t")
+        # An HTML-like label: a quoted one would still read "&lt;" as "<", and worse.
+        drawing.attr(label=f"<{html_text(layout.title, TITLE_LIMIT)}>", labelloc="t")
     if mode.legend:
         drawing.node("legend", _legend(layout.update_legend), shape="note", id="legend")
     _add_nodes(drawing, scene.declarations())
@@ -453,7 +576,7 @@ class _Scene:
         a constant is grey and has no gradient."""
         constant = is_constant(node)
         ink = CONSTANT_COLOR if constant else "black"
-        name = html.escape(self.names[node])
+        name = html_text(self.names[node], LABEL_LIMIT)
         name = f'<font color="{ink}">{name}</font>' if constant else f"<b>{name}</b>"
         cells = [f'<td color="{ink}">{name}</td>']
         if self.mode.values:
@@ -513,7 +636,7 @@ class _Scene:
                     "fillcolor": HIGHLIGHT_COLOR if lit else "white",
                     "color": HIGHLIGHT_BORDER if lit else "black",
                 }
-                group.append((op_id, op_label(node, self.folded), attrs))
+                group.append((op_id, _dot_string(op_label(node, self.folded)), attrs))
         return grouped
 
     def add_edges(self, drawing: Drawing) -> None:
@@ -648,7 +771,8 @@ def save_drawing(drawing: graphviz.Digraph, path: str | os.PathLike[str]) -> Pat
     if fmt in ("gv", "dot"):
         data = drawing.source.encode("utf-8")
     elif fmt in graphviz.FORMATS:
-        data = drawing.pipe(format=fmt)
+        with _graphviz_needed(fmt):  # a plain Digraph too
+            data = drawing.pipe(format=fmt, quiet=True)
     else:
         raise ValueError(f"{target}: unknown picture format {fmt!r} (try .svg, .png or .pdf)")
     write_atomically(target, data)
