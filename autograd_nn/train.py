@@ -460,23 +460,31 @@ def fit(
                _resolve_optimizer(optimizer, model, lr), size, l2)
     train_targets = _targets(y, loss_name)
     test_targets = _targets(y_test, loss_name) if y_test is not None else []
-    rng = random.Random(seed)
     history = History()
-    bar = _progress(epochs, progress)
-    order = list(range(len(X)))
     model.train()
     _call_each(watchers, "on_train_begin", model)
+    bar = _progress(epochs, progress)
     try:
-        for epoch in range(1, epochs + 1):
-            train_loss = _train_epoch(run, epoch, order, train_targets, rng)
-            _record_epoch(run, history, train_loss, test_targets)
-            if scheduler is not None:
-                scheduler.step()
-            _show_progress(bar, history)
-            if _call_each(watchers, "on_epoch_end", epoch, model, history):
-                break
+        _run_epochs(run, epochs, (train_targets, test_targets), random.Random(seed),
+                    scheduler, watchers, bar, history)
     finally:
         if bar is not None:
             bar.close()
     _call_each(watchers, "on_train_end", model, history)
     return history
+
+
+def _run_epochs(
+    run: _Run, epochs: int, targets: tuple[Sequence[Any], Sequence[Any]], rng: random.Random,
+    scheduler: Any, watchers: list[Callback], bar: Any, history: History,
+) -> None:
+    """Train and record epoch after epoch, until the last or until a callback says stop."""
+    order = list(range(len(run.X)))
+    for epoch in range(1, epochs + 1):
+        train_loss = _train_epoch(run, epoch, order, targets[0], rng)
+        _record_epoch(run, history, train_loss, targets[1])
+        if scheduler is not None:
+            scheduler.step()
+        _show_progress(bar, history)
+        if _call_each(watchers, "on_epoch_end", epoch, run.model, history):
+            return
