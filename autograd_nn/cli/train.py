@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import secrets
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from .. import checks
 from ..data import DATASETS, train_test_split
-from ..files import write_atomically
+from ..files import replace_directory, write_atomically
 from ..nn import ACTIVATIONS, MLP
 from ..optim import OPTIMIZERS
 from ..train import History, fit
@@ -214,26 +213,23 @@ def _stage(staging: Path, pictures: dict[str, bytes], model: MLP) -> list[str]:
 def _write_as_unit(out_dir: Path, pictures: dict[str, bytes], model: MLP) -> list[str]:
     """The files into `out_dir` all together or not at all; their names.
 
-    They are written into a temporary directory first: a sibling of a new
-    `out_dir` (then renamed to it), or inside an existing one (then each file
-    is renamed into place). A failure or Ctrl-C before the renames leaves
-    nothing new; Ctrl-C during them is held until they are done.
+    A new `out_dir` is made whole by `replace_directory` (written as a
+    temporary sibling, then renamed to it). In an existing one, which may hold
+    the user's other files, they are written into a temporary directory inside
+    it and then each renamed into place. A failure or Ctrl-C before the renames
+    leaves nothing new; Ctrl-C during them is held until they are done.
     """
-    new = not out_dir.exists()
-    if new:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging = out_dir.with_name(f".{out_dir.name}.{secrets.token_hex(8)}.tmp")
-        staging.mkdir()
-    else:
-        staging = Path(tempfile.mkdtemp(prefix=".autograd-nn-train-", dir=out_dir))
+    names = [*pictures, "model.json"]
+    kept = f"interrupted after writing all of {', '.join(names)} to {out_dir}"
+    if not out_dir.exists():
+        replace_directory(out_dir, lambda staging: _stage(staging, pictures, model), kept=kept)
+        return names
+    staging = Path(tempfile.mkdtemp(prefix=".autograd-nn-train-", dir=out_dir))
     try:
-        names = _stage(staging, pictures, model)
-        with interrupts_held(f"interrupted after writing all of {', '.join(names)} to {out_dir}"):
-            if new:
-                staging.rename(out_dir)
-            else:
-                for name in names:
-                    os.replace(staging / name, out_dir / name)
+        _stage(staging, pictures, model)
+        with interrupts_held(kept):
+            for name in names:
+                os.replace(staging / name, out_dir / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return names

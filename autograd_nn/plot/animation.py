@@ -156,6 +156,7 @@ class _Scene:
     data: BoundaryData
     plane: Plane
     history: History
+    loss_limits: tuple[float, float]
     probability: bool
     title: str
     dpi: float
@@ -167,7 +168,7 @@ def _frame(scene: _Scene, epoch: int, outputs: list[list[float]]) -> bytes:
     boundary, losses = figure.subplots(1, 2, width_ratios=[1.1, 1.0])
     draw_boundary(boundary, scene.plane, outputs, scene.data, scene.probability)
     finish_axes(boundary, "x1", "x2", f"epoch {epoch}", grid=False)
-    _draw_losses(losses, scene.history, epoch, _loss_limits(scene.history))
+    _draw_losses(losses, scene.history, epoch, scene.loss_limits)
     figure.suptitle(scene.title)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=scene.dpi)
@@ -216,7 +217,7 @@ def animate_training(
     data = boundary_data(who, X, y, X_test, y_test)
     resolution = checks.whole(f"{who}: resolution", resolution, at_least=2)
     margin = checks.non_negative(f"{who}: margin", margin)
-    scene = _Scene(data, data_plane(data, resolution, margin), history,
+    scene = _Scene(data, data_plane(data, resolution, margin), history, _loss_limits(history),
                    checks.flag(f"{who}: probability", probability), str(title),
                    checks.positive(f"{who}: dpi", dpi))
     samples = grid_samples(*scene.plane)
