@@ -16,7 +16,8 @@ several outputs, a multi-class classifier trained with `cross_entropy`.
 `loss="mse"` treats the targets as numbers to regress (no accuracy).
 
 `fit` reads its options from `losses.LOSSES` and `optim.OPTIMIZERS` (both
-also importable from here, as before).
+also importable from here, as before); the callbacks `EarlyStopping` and
+`Snapshot` live in `autograd_nn.callbacks` and are importable from here too.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from . import checks, losses
-from .callbacks import Callback
+from .callbacks import Callback, EarlyStopping, Snapshot
 from .engine import Value, collector_paused, no_grad
 from .losses import LOSSES, LossFunction
 from .nn import BatchNorm1d, Module
@@ -39,7 +40,10 @@ from .optim import OPTIMIZERS, Optimizer
 __all__ = [
     "LOSSES",
     "OPTIMIZERS",
+    "Callback",
+    "EarlyStopping",
     "History",
+    "Snapshot",
     "accuracy",
     "fit",
     "layer_grad_norms",

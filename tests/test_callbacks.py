@@ -128,3 +128,11 @@ def test_bad_callbacks_are_refused_before_training(callbacks, message):
 def test_bad_options_name_themselves(build, message):
     with pytest.raises((TypeError, ValueError), match=message):
         build()
+
+
+def test_the_callbacks_are_importable_where_fit_is():
+    import autograd_nn.callbacks as callbacks
+    import autograd_nn.train as train
+
+    assert train.EarlyStopping is callbacks.EarlyStopping
+    assert train.Snapshot is callbacks.Snapshot and train.Callback is callbacks.Callback
