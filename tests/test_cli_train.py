@@ -104,6 +104,22 @@ def test_model_file_loads_into_an_equal_mlp(moons_run):
     assert predict(loaded, X_test) == predict(again, X_test)
 
 
+def test_the_printed_load_line_gives_back_the_trained_model(moons_run):
+    """The line `train` prints is the one call that rebuilds the model, and it works."""
+    out, out_dir = moons_run[1], moons_run[3]
+    line = next(line for line in out.splitlines() if line.startswith("load it in Python: "))
+    code = line.removeprefix("load it in Python: ")
+    path = str(out_dir / "model.json")
+    assert code == f"from autograd_nn import nn; model = nn.load({path!r})"
+    namespace: dict[str, object] = {}
+    exec(code, namespace)  # what the user is told to paste; our own output, not the file
+    model = namespace["model"]
+    assert isinstance(model, MLP) and repr(model) == "MLP(2, [8, 1], activation='relu')"
+    twin = MLP(2, [8, 1], activation="relu")
+    twin.load(path)
+    assert model.state_dict() == twin.state_dict()
+
+
 def test_printed_accuracies_are_the_models(moons_run):
     out, out_dir = moons_run[1], moons_run[3]
     model = MLP(2, [8, 1], activation="relu")

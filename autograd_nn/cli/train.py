@@ -241,8 +241,7 @@ def _write(out_dir: Path, pictures: dict[str, Figure], model: MLP) -> None:
     names = _write_as_unit(out_dir, images, model)
     model_file = out_dir / "model.json"
     say(f"wrote {', '.join(str(out_dir / name) for name in names)}")
-    say(f"load it in Python: from autograd_nn.nn import MLP; model = {model!r}; "
-        f"model.load({str(model_file)!r})")
+    say(f"load it in Python: from autograd_nn import nn; model = nn.load({str(model_file)!r})")
 
 
 def run_train(args: argparse.Namespace) -> int:

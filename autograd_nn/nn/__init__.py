@@ -11,6 +11,10 @@ same inputs, an `MLP` a list of layers, each fed the previous one's outputs:
     >>> len(model.parameters())
     337
 
+``model.save(path)`` writes it to JSON; ``nn.load(path)`` (or ``MLP.load(path)``)
+rebuilds it from the file, and ``model.load(path)`` reads a file into a model
+already built the same way.
+
 How modules compose. Every module transforms a *sample* (a list of numbers or
 Values) with ``forward(sample) -> list[Value]`` and a *batch* (a list of
 samples) with ``forward_batch(batch)``. Sample-wise modules (`Neuron`,
@@ -32,6 +36,8 @@ Where things are, one concept per file:
 - `init.py`: the weight initialisation schemes (also ``autograd_nn.init``);
 - `perceptron.py`: Rosenblatt's `Perceptron` and its own learning rule;
 - `state.py`: the JSON structure check and the model file format (never pickle);
+- `architecture.py`: what a model is made of, as data in its file, and `load`,
+  which rebuilds a model from it (built-in classes only, arguments checked);
 - `functional.py`: `softmax`.
 """
 
@@ -45,6 +51,7 @@ from .activations import (
     Activation,
     activation_named,
 )
+from .architecture import load
 from .functional import softmax
 from .layers import MLP, BatchNorm1d, Dropout, Ensemble, Layer, Neuron, Sequential
 from .module import Module
@@ -69,5 +76,6 @@ __all__ = [
     "Perceptron",
     "Sequential",
     "activation_named",
+    "load",
     "softmax",
 ]

@@ -5,7 +5,8 @@ A module transforms a *sample* (a list of numbers or Values) with
 ``forward_batch(batch)``; calling it, ``module(x)``, accepts either. It holds
 its parameters, the `train`/`eval` switch and its numbers as a JSON state
 that `save` writes and `load` reads back bit for bit (the file format is in
-`state.py`).
+`state.py`); ``MLP.load(path)`` on a class, or `autograd_nn.nn.load`,
+rebuilds the model from the architecture the file records (`architecture.py`).
 
 The helpers below turn what a caller passes (a sample, a seed, a list of
 members) into what a module works with, with one wording for every module.
@@ -15,12 +16,13 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from types import MethodType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast, overload
 
 from .. import checks
 from ..engine import Value
-from .state import check_like, join, read_model_file, write_model_file
+from .state import check_like, check_module, join, read_model_document, write_model_file
 
 if TYPE_CHECKING:
     from .layers import Neuron
@@ -115,6 +117,34 @@ def _unwrap(outputs: list[Value]) -> Output:
 
 
 # The module ---------------------------------------------------------------------
+
+
+PathArg = str | os.PathLike[str]
+
+
+class _Load:
+    """`load`, which does two things by where it is called.
+
+    On a class, ``MLP.load(path)`` (or ``Module.load(path)``) returns a new
+    model rebuilt from the file's architecture, which must be of that class
+    (`autograd_nn.nn.load` takes any). On a model, ``model.load(path)`` reads
+    the file's numbers into that model, which must be built as the saved one
+    was; it returns None. A descriptor rather than a method, so one name
+    serves both, as users of both habits expect.
+    """
+
+    @overload
+    def __get__(self, instance: None, owner: type[M]) -> Callable[[PathArg], M]: ...
+
+    @overload
+    def __get__(self, instance: Module, owner: type[Module]) -> Callable[[PathArg], None]: ...
+
+    def __get__(self, instance: Module | None, owner: type[Module]) -> Callable[[PathArg], Any]:
+        if instance is not None:
+            return instance._load_into
+        from .architecture import load_as  # it imports the layers, which import us
+
+        return MethodType(load_as, owner)
 
 
 class Module:
@@ -289,26 +319,42 @@ class Module:
             module._load_own_state(part)
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the model's state to a JSON file, atomically, floats exactly.
+        """Write the model to a JSON file, atomically, floats exact.
 
-        A symbolic link is followed (the file it points to is replaced); a
-        temporary that an interrupted save left beside the file is removed.
+        The file holds the numbers and, for a model made of built-in modules,
+        its architecture, so `autograd_nn.nn.load(path)` (or ``MLP.load(path)``)
+        rebuilds it. A symbolic link is followed (the file it points to is
+        replaced); a temporary that an interrupted save left beside the file
+        is removed.
         """
-        write_model_file(path, repr(self), self.state_dict())
+        from .architecture import architecture_of  # it imports the layers, which import us
 
-    def load(self, path: str | os.PathLike[str]) -> None:
+        state = self.state_dict()
+        write_model_file(path, repr(self), state, architecture_of(self, state))
+
+    def _load_into(self, path: str | os.PathLike[str]) -> None:
         """Read a file written by `save` into this model (which must be built the same way).
 
         A file that is not such a model file, or was saved from a different
         architecture, raises `ValueError` and the model is left unchanged.
         Anything but a regular file (a FIFO, a device, a directory) and files
         over `state.MAX_MODEL_BYTES` (256 MB) are refused before they are opened.
+        The file's architecture, if it has one, must be this model's (train and
+        eval modes aside); a file without one (an older one) loads the same way.
         """
-        state = read_model_file(path, repr(self))
+        from .architecture import check_architecture_of  # it imports the layers, which import us
+
+        document = read_model_document(path)
         try:
-            self.load_state_dict(state)
+            check_module(document, repr(self))
+            if "architecture" in document:
+                check_architecture_of(self, document["architecture"])
+            self.load_state_dict(document["state"])
         except ValueError as error:
             raise ValueError(f"{os.fspath(path)}: {error}") from None
+
+    load = _Load()
+    """``model.load(path)`` loads a file into this model; ``MLP.load(path)`` returns a new one."""
 
     def __repr__(self) -> str:
         """The call that builds this module; a container's is its members' reprs

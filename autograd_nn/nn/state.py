@@ -2,10 +2,16 @@
 
 `check_like` compares a JSON-like state with a model's own state (same keys,
 same list lengths, finite numbers, whole counters) and says where the first
-difference is. `write_model_file` and `read_model_file` are the file format
-``{"format": "autograd_nn model", "version": 1, "module": repr, "state": ...}``:
-written atomically with floats exact, read back with every check done before
-anything is returned, and never pickle.
+difference is. `write_model_file` and `read_model_document` are the file format
+``{"format": "autograd_nn model", "version": 1, "module": repr, "state": ...,
+"architecture": [...]}``: written atomically with floats exact, read back with
+every check done before anything is returned, and never pickle.
+
+The ``architecture`` (how to build the model again, see `architecture.py`) is
+optional: files written before it existed, and files of models with modules
+that are not built in, have none. It is an added key, not a new version, so
+every version 1 file still reads, and the previous release refuses a file with
+it clearly (by its keys) rather than misreading it.
 """
 
 from __future__ import annotations
@@ -19,13 +25,14 @@ from typing import Any
 from .. import checks
 from ..files import write_atomically
 
-__all__ = ["FILE_FORMAT", "FILE_VERSION", "check_like", "join", "read_model_file",
-           "write_model_file"]
+__all__ = ["FILE_FORMAT", "FILE_VERSION", "check_like", "check_module", "clip", "count_numbers",
+           "join", "read_model_document", "read_model_file", "write_model_file"]
 
 FILE_FORMAT = "autograd_nn model"
 FILE_VERSION = 1
 
 _DOCUMENT_KEYS = ("format", "version", "module", "state")
+_OPTIONAL_KEYS = ("architecture",)
 
 _Pending = list[tuple[object, object, str]]
 
@@ -99,24 +106,44 @@ def check_like(given: object, template: object, where: str = "") -> None:
             _number_like(got, place)
 
 
+def count_numbers(state: object) -> int:
+    """How many numbers a JSON-like state holds (an explicit stack: any depth)."""
+    count = 0
+    stack = [state]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif checks.is_number(node):
+            count += 1
+    return count
+
+
 # The file format.
 
 
-def write_model_file(path: str | os.PathLike[str], module: str, state: object) -> None:
+def write_model_file(
+    path: str | os.PathLike[str], module: str, state: object, architecture: object = None
+) -> None:
     """Write `state` of the model described by `module` (its repr) atomically, floats exact.
 
-    A state holding anything but finite numbers raises `ValueError` and
-    leaves an existing file untouched.
+    `architecture` (None: none) is written beside it. A state holding
+    anything but finite numbers raises `ValueError` and leaves an existing
+    file untouched.
     """
     try:
         check_like(state, state)
     except ValueError as error:
-        raise ValueError(f"cannot save {_clip(module)}: {error}") from None
+        raise ValueError(f"cannot save {clip(module)}: {error}") from None
     document = {"format": FILE_FORMAT, "version": FILE_VERSION, "module": module, "state": state}
+    if architecture is not None:
+        document["architecture"] = architecture
     try:
         text = json.dumps(document, indent=1, allow_nan=False)
     except RecursionError:  # json's encoder recurses: about 450 nested containers is its limit
-        raise ValueError(f"cannot save {_clip(module)}: nested too deeply for JSON") from None
+        raise ValueError(f"cannot save {clip(module)}: nested too deeply for JSON") from None
     write_atomically(path, text + "\n")
 
 
@@ -138,7 +165,7 @@ MAX_MODEL_BYTES = 256 * 2**20
 MLP of a million weights is about 25 MB of JSON), small enough to read safely."""
 
 
-def _clip(text: str, limit: int = 80) -> str:
+def clip(text: str, limit: int = 80) -> str:
     """`text` cut to `limit` characters, so a message never echoes a huge input."""
     return text if len(text) <= limit else text[:limit] + "..."
 
@@ -156,11 +183,29 @@ def _check_file(where: str) -> None:
                          f"(at most {MAX_MODEL_BYTES:,})")
 
 
+def _read(where: str) -> bytes:
+    """The file's bytes, read a megabyte at a time up to the limit.
+
+    Not ``read(MAX_MODEL_BYTES + 1)``, which sets aside the whole 256 MB for
+    every file, however small; a file that grew past the limit since it was
+    checked is refused.
+    """
+    chunks: list[bytes] = []
+    total = 0
+    with open(where, "rb") as file:
+        while total <= MAX_MODEL_BYTES:
+            chunk = file.read(2**20)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+            total += len(chunk)
+    raise ValueError(f"{where}: over {MAX_MODEL_BYTES:,} bytes is too large for a model file")
+
+
 def _parse(where: str) -> object:
     """The JSON document in the file `where`: UTF-8, strict (no NaN, no duplicate keys)."""
     _check_file(where)
-    with open(where, "rb") as file:
-        raw = file.read(MAX_MODEL_BYTES + 1)
+    raw = _read(where)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -175,22 +220,38 @@ def _parse(where: str) -> object:
         raise ValueError(f"{where}: not a model file: {error}") from None
 
 
-def _check_document(document: object, where: str, module: str) -> object:
-    """The state in a parsed model file, once its format, version and module are right."""
+def _check_document(document: object, where: str) -> dict[str, object]:
+    """A parsed model file, once its format, version and keys are right."""
     if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
         raise ValueError(f"{where}: not an autograd_nn model file "
                          f"(no \"format\": \"{FILE_FORMAT}\")")
     version = document.get("version")
     if type(version) is not int or version != FILE_VERSION:  # true and 1.0 are not 1
         raise ValueError(f"{where}: unsupported model file version "
-                         f"{_clip(repr(version))} (this version reads {FILE_VERSION})")
-    if sorted(document) != sorted(_DOCUMENT_KEYS):
+                         f"{clip(repr(version))} (this version reads {FILE_VERSION})")
+    keys = set(document)
+    if not set(_DOCUMENT_KEYS) <= keys <= set(_DOCUMENT_KEYS + _OPTIONAL_KEYS):
         raise ValueError(f"{where}: a model file has the keys format, version, module "
-                         f"and state; got {_clip(str(sorted(document)))}")
+                         f"and state (and may have architecture); got {clip(str(sorted(keys)))}")
+    return document
+
+
+def read_model_document(path: str | os.PathLike[str]) -> dict[str, object]:
+    """The checked document of a model file: its format, version and keys are right.
+
+    Anything but a regular file, a file over `MAX_MODEL_BYTES`, and anything
+    but strict UTF-8 JSON with those keys raise `ValueError` naming the file;
+    the module, state and architecture are the caller's to check.
+    """
+    where = os.fspath(path)
+    return _check_document(_parse(where), where)
+
+
+def check_module(document: dict[str, object], module: str) -> None:
+    """Raise ValueError unless the file's model is `module` (a model's repr)."""
     if document["module"] != module:
-        raise ValueError(f"{where}: holds {_clip(str(document['module']))}, "
-                         f"but this model is {_clip(module)}")
-    return document["state"]
+        raise ValueError(f"holds {clip(str(document['module']))}, "
+                         f"but this model is {clip(module)}")
 
 
 def read_model_file(path: str | os.PathLike[str], module: str) -> object:
@@ -200,5 +261,9 @@ def read_model_file(path: str | os.PathLike[str], module: str) -> object:
     architecture, raises `ValueError` saying what; the state's own shape is
     the caller's to check (`check_like`).
     """
-    where = os.fspath(path)
-    return _check_document(_parse(where), where, module)
+    document = read_model_document(path)
+    try:
+        check_module(document, module)
+    except ValueError as error:
+        raise ValueError(f"{os.fspath(path)}: {error}") from None
+    return document["state"]
