@@ -17,6 +17,7 @@ import threading
 import time
 
 import pytest
+from fuzzing import json_places
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -198,22 +199,9 @@ def _fuzzed_model():
                                                                    seed=1))
 
 
-def _places(document):
-    """Every (container, key) in the document, found with an explicit stack."""
-    places, stack = [], [document]
-    while stack:
-        node = stack.pop()
-        keys = list(node) if isinstance(node, dict) else range(len(node))
-        for key in keys:
-            places.append((node, key))
-            if isinstance(node[key], (dict, list)):
-                stack.append(node[key])
-    return places
-
-
 def _mutate(document, data):
     """One random change at a random place: a new value, a deletion, a duplicate, a nudge."""
-    node, key = data.draw(st.sampled_from(_places(document)))
+    node, key = data.draw(st.sampled_from(json_places(document)))
     kind = data.draw(st.sampled_from(["replace", "delete", "nudge", "wrap", "add"]))
     if kind == "replace":
         node[key] = data.draw(_ODD_VALUES)

@@ -14,6 +14,7 @@ import time
 import tracemalloc
 
 import pytest
+from fuzzing import json_places
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -530,22 +531,9 @@ def _fuzzed_model():
                                 Neuron(3, activation="tanh", bias=False, seed=2)]))
 
 
-def _places(node):
-    """Every (container, key) under `node`, found with an explicit stack."""
-    places, stack = [], [node]
-    while stack:
-        node = stack.pop()
-        keys = list(node) if isinstance(node, dict) else range(len(node))
-        for key in keys:
-            places.append((node, key))
-            if isinstance(node[key], (dict, list)):
-                stack.append(node[key])
-    return places
-
-
 def _mutate(architecture, data):
     """One random change inside the architecture: a new value, a deletion, a copy, a nudge."""
-    node, key = data.draw(st.sampled_from(_places(architecture)))
+    node, key = data.draw(st.sampled_from(json_places(architecture)))
     kind = data.draw(st.sampled_from(["replace", "delete", "nudge", "wrap", "add", "swap"]))
     if kind == "replace":
         node[key] = copy.deepcopy(data.draw(_ODD_ARCHITECTURE_VALUES))  # st.just([]) is shared
