@@ -21,6 +21,7 @@ cannot be garbage. Each such choice is one short, commented piece of code.
 from __future__ import annotations
 
 import gc
+import math
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -273,6 +274,11 @@ class Value:
     tanh = _method(OPS["tanh"], "Hyperbolic tangent.")
     sigmoid = _method(OPS["sigmoid"], "Logistic sigmoid 1 / (1 + e^-x), computed without overflow.")
     relu = _method(OPS["relu"], "max(x, 0); its derivative at 0 is taken as 0, as PyTorch does.")
+    softplus = _method(OPS["softplus"], "log(1 + e^x), computed without overflow.")
+
+    def clamp(self, min: float = -math.inf, max: float = math.inf) -> Value:
+        """This value limited to [min, max], as `torch.clamp`; slope 1 inside, 0 outside."""
+        return self.apply(_CLAMP, min, max)
 
     def leaky_relu(self, negative_slope: float = LEAKY_RELU_SLOPE) -> Value:
         """x for x > 0, else negative_slope * x (the slope is a constant input)."""
@@ -531,4 +537,4 @@ def _propagate_by_table(node: Value, upstream: float) -> None:
 
 
 _ADD, _MUL, _RELU = OPS["+"], OPS["*"], OPS["relu"]
-_LEAKY_RELU, _SUM = OPS["leaky_relu"], OPS["sum"]
+_LEAKY_RELU, _SUM, _CLAMP = OPS["leaky_relu"], OPS["sum"], OPS["clamp"]

@@ -133,18 +133,23 @@ def huber_loss(
     terms = []
     for y_hat, y in zip(ys_hat, ys):
         z = abs(_as_value(y_hat) - y)
-        terms.append(0.5 * z * z if z.data < delta else delta * (z - 0.5 * delta))
+        # With c = min(z, delta): ½c² + delta·(z − c) is ½z² below delta and
+        # delta·(z − ½delta) above it, without a branch on z (so it traces).
+        c = z.clamp(0.0, delta)
+        terms.append(0.5 * c * c + delta * (z - c))
     return mean_values(terms)
 
 
 def _clamped_log(x: Value) -> Value:
-    """log(x), or the constant `LOG_FLOOR` where log(x) would be below it (or x is 0).
+    """max(log x, `LOG_FLOOR`), also for x = 0, with slope 0 where the floor holds.
 
-    Below the floor the result is constant, so its gradient is 0 there.
+    x is raised to e^LOG_FLOOR first, so log never meets 0, and the log is then
+    clamped, as PyTorch clamps it; both are table ops, no branch on x.
     """
-    if x.data > 0.0 and math.log(x.data) >= LOG_FLOOR:
-        return x.log()
-    return Value(LOG_FLOOR, label="log floor", requires_grad=False)
+    return x.clamp(_SMALLEST_LOGGED).log().clamp(LOG_FLOOR)
+
+
+_SMALLEST_LOGGED = math.exp(LOG_FLOOR)
 
 
 def binary_cross_entropy(predictions: Sequence[Scalar], targets: Sequence[Scalar]) -> Value:
@@ -178,22 +183,16 @@ def binary_cross_entropy_with_logits(
 ) -> Value:
     """Binary cross-entropy of raw scores (logits) x: BCE of sigmoid(x), computed stably.
 
-    Per sample log(1 + eˣ) − y·x, which is −[y·log σ(x) + (1 − y)·log(1 − σ(x))].
-    PyTorch writes it max(x, 0) − x·y + log(1 + e^−|x|); here the max and |x|
-    are resolved per sample (x > 0: (1 − y)·x + log(1 + e⁻ˣ); else
-    log(1 + eˣ) − y·x), the same value, never overflowing, and the gradient is
-    σ(x) − y everywhere, x = 0 included (where max and |x| have kinks).
+    Per sample softplus(x) − y·x = log(1 + eˣ) − y·x, which is
+    −[y·log σ(x) + (1 − y)·log(1 − σ(x))]. The op table's softplus computes
+    max(x, 0) + log(1 + e^−|x|) as PyTorch does, never overflowing, and its
+    derivative is σ(x), so the gradient is σ(x) − y everywhere, x = 0
+    included. No branch on x: the loss traces (`autograd_nn.compiled`).
     """
     loss = "binary_cross_entropy_with_logits"
     xs, ys = _pairs(loss, predictions, targets)
     _check_range(loss, "targets", ys, 0.0, 1.0, " (labels must be probabilities, e.g. 0 or 1)")
-    terms = []
-    for x, y in zip(map(_as_value, xs), ys):
-        if x.data > 0.0:
-            terms.append((1 - y) * x + (1 + (-x).exp()).log())
-        else:
-            terms.append((1 + x.exp()).log() - y * x)
-    return mean_values(terms)
+    return mean_values([x.softplus() - y * x for x, y in zip(map(_as_value, xs), ys)])
 
 
 def _class_index(index: int, target: object, n_classes: int) -> int:
@@ -241,10 +240,10 @@ def cross_entropy(
     """Softmax cross-entropy of per-class scores (logits) against class indices.
 
     Per sample −log softmax(x)[y] = log Σⱼ exp(xⱼ) − x_y, computed as PyTorch's
-    `torch.nn.functional.cross_entropy` does, with a stable log-softmax: the
-    largest score m is subtracted first (as a constant, which changes neither
-    the value nor the gradient), so no exp overflows. The gradient with
-    respect to the scores is softmax(x) − onehot(y).
+    `torch.nn.functional.cross_entropy` does, with the op table's logsumexp,
+    which subtracts the largest score before exponentiating, so no exp
+    overflows, and reads no value in Python, so the loss traces. The gradient
+    with respect to the scores is softmax(x) − onehot(y).
 
     `predictions` holds one list of scores per sample (one list alone counts
     as one sample); `targets` one class index per sample, from 0 to n_classes − 1.
@@ -264,10 +263,7 @@ def cross_entropy(
         scores = _class_scores(index, row, n_classes)
         n_classes = len(scores)
         target = _class_index(index, label, n_classes)
-        largest = max(s.data for s in scores)
-        shifted = [s - largest for s in scores]
-        log_sum_exp = sum_values(s.exp() for s in shifted).log()
-        terms.append(log_sum_exp - shifted[target])
+        terms.append(scores[0].apply("logsumexp", *scores[1:]) - scores[target])
     return mean_values(terms)
 
 

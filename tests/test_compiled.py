@@ -8,7 +8,6 @@ read; modules that couple samples or draw per sample must be refused.
 """
 
 import copy
-import linecache
 import math
 
 import pytest
@@ -30,32 +29,13 @@ from autograd_nn.optim import SGD, Adam  # noqa: E402
 TOLERANCE = 1e-12
 
 
-# Branch-free losses written with today's table ops, as LOSSES-style functions. --------
-
-
-def _number(t):
-    return t.data if isinstance(t, Value) else float(t)
-
-
-def bce_with_logits_free(predictions, targets):
-    """softplus(x) - y*x per sample: binary_cross_entropy_with_logits without a branch."""
-    return mean_values([x.apply("softplus") - y * x for x, y in zip(predictions, targets)])
-
-
-def cross_entropy_free(predictions, targets):
-    """logsumexp(scores) - scores[y]: the target picks a score (a read of the target)."""
-    terms = []
-    for scores, y in zip(predictions, targets):
-        terms.append(scores[0].apply("logsumexp", *scores[1:]) - scores[int(_number(y))])
-    return mean_values(terms)
-
-
 LOSS_CASES = {
     "mse": (L.mse_loss, 1),
     "mae": (L.mae_loss, 1),
     "hinge": (L.hinge_loss, 1),
-    "bce_with_logits": (bce_with_logits_free, 1),
-    "cross_entropy": (cross_entropy_free, 3),
+    "huber": (L.huber_loss, 1),
+    "bce_with_logits": (L.binary_cross_entropy_with_logits, 1),
+    "cross_entropy": (L.cross_entropy, 3),
 }
 
 
@@ -234,7 +214,7 @@ def test_forward_gives_every_samples_outputs():
     scores = compile(L.mse_loss, one).forward(X)
     assert scores.shape == (25,)
     np.testing.assert_allclose(scores, expected_one, rtol=1e-13, atol=1e-15)
-    table = compile(cross_entropy_free, three).forward(np.array(X))
+    table = compile(L.cross_entropy, three).forward(np.array(X))
     assert table.shape == (25, 3)
     np.testing.assert_allclose(table, expected_three, rtol=1e-13, atol=1e-15)
     with pytest.raises(TypeError, match="needs a model"):
@@ -262,12 +242,12 @@ def test_cross_entropy_picks_the_labelled_score_with_a_select():
     model = MLP(2, [4, 3], seed=0)
     X = [[0.5, -1.0], [1.0, 2.0], [0.1, 0.2], [0.3, 0.3]]
     y = [1, 0, 2, 1]
-    compiled = compile(cross_entropy_free, model)
-    expected = _scalar_reference(model, cross_entropy_free, X, y)
+    compiled = compile(L.cross_entropy, model)
+    expected = _scalar_reference(model, L.cross_entropy, X, y)
     _assert_same(*expected, *_compiled_result(compiled, model, X, y))
     assert " if y = " in str(compiled.program)
     # a batch with fewer classes reuses what the first one taught
-    expected = _scalar_reference(model, cross_entropy_free, X[:2], y[:2])
+    expected = _scalar_reference(model, L.cross_entropy, X[:2], y[:2])
     _assert_same(*expected, *_compiled_result(compiled, model, X[:2], y[:2]))
 
 
@@ -355,18 +335,10 @@ def test_max_by_value_and_reading_a_parameter_are_branches_too():
         trace(lambda x: x * 2 if x.data > 0 else x, 1.0)
 
 
-def test_todays_huber_loss_is_refused_at_its_branch():
-    model = MLP(2, [3, 1], seed=0)
-    with pytest.raises(TraceError) as caught:
-        compile(L.huber_loss, model)([[0.0, 1.0], [1.0, 0.0]], [0.5, 0.5])
-    assert caught.value.filename == L.__file__
-    assert "z.data < delta" in linecache.getline(caught.value.filename, caught.value.lineno)
-
-
 @pytest.mark.parametrize("name", sorted(L.LOSSES))
-def test_each_built_in_loss_traces_equal_or_is_refused_naming_losses_py(name):
-    """Losses that branch on data are refused today, with losses.py's line; once
-    rewritten branch-free they must compile to the scalar engine's numbers."""
+def test_each_built_in_loss_traces_to_the_scalar_engines_numbers(name):
+    """Every built-in loss compiles, but binary_cross_entropy on probabilities,
+    whose range check is refused with losses.py's line."""
     loss_fn = L.LOSSES[name]
     n_outputs = 3 if name == "cross_entropy" else 1
     X, labels = make_moons(30, noise=0.2, seed=0)
@@ -377,7 +349,7 @@ def test_each_built_in_loss_traces_equal_or_is_refused_naming_losses_py(name):
     try:
         got = _compiled_result(compile(loss_fn, model), model, X, y)
     except TraceError as error:
-        assert error.filename == L.__file__, str(error)
+        assert name == "binary_cross_entropy" and error.filename == L.__file__, str(error)
         return
     _assert_same(*expected, *got)
 
@@ -513,3 +485,34 @@ def test_sgd_steps_with_compiled_gradients_decrease_the_loss():
         first = loss if first is None else first
         optimizer.step()
     assert loss < first
+
+
+# The built-in losses trace, where their old forms branched -------------------------
+
+
+@pytest.mark.parametrize("name", ["bce_with_logits", "huber", "cross_entropy"])
+def test_losses_that_once_branched_on_data_compile_at_their_old_branch_points(name):
+    """Logit 0 and ±50, ±800; Huber's |d| = delta exactly: the compiled loss is the scalar one."""
+    loss_fn, n_outputs = LOSS_CASES[name]
+    model = MLP(1, [n_outputs], activation="linear", seed=0)
+    for p in model.parameters():
+        p.data = 1.0 if p.label.startswith("w") or "w" in p.label else 0.0
+    X = [[0.0], [50.0], [-50.0], [800.0], [-800.0], [1.0], [-1.0], [2.5]]
+    y = _targets_for(name, [1.0, -1.0, 1.0, 1.0, -1.0, 1.0, -1.0, -1.0])
+    if name == "huber":
+        y = [0.0, 49.0, -49.5, 799.0, -800.0, 0.0, 0.0, 1.5]  # |d| = 1 = delta twice
+    expected_loss, expected_grads = _scalar_reference(model, loss_fn, X, y)
+    loss, grads = _compiled_result(compile(loss_fn, model), model, X, y)
+    _assert_same(expected_loss, expected_grads, loss, grads)
+    assert math.isfinite(loss)
+
+
+def test_binary_cross_entropy_on_probabilities_is_refused_by_trace_naming_its_check():
+    """Its predictions' range check reads their values: a branch the tracer must refuse."""
+    model = MLP(2, [1], seed=0)
+
+    def on_probabilities(scores, targets):
+        return L.binary_cross_entropy([s.sigmoid() for s in scores], targets)
+
+    with pytest.raises(TraceError, match=r"losses\.py:\d+"):
+        compile(on_probabilities, model)([[0.1, 0.2], [0.3, -0.4]], [0.0, 1.0])

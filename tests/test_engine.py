@@ -401,3 +401,17 @@ def test_a_node_with_inputs_refuses_to_be_copied_with_a_clear_message():
     for attempt in (copy.copy, copy.deepcopy, pickle.dumps):
         with pytest.raises(TypeError, match=r"only a leaf Value .* made by '\*'"):
             attempt(y)
+
+
+def test_clamp_and_softplus_methods_are_their_table_entries():
+    """x.clamp(lo, hi) and x.softplus(): values and slopes as torch.clamp and softplus."""
+    for x, expected, slope in [(3.0, 1.0, 0.0), (0.5, 0.5, 1.0), (-2.0, 0.0, 0.0)]:
+        v = Value(x)
+        out = v.clamp(0.0, 1.0)
+        out.backward()
+        assert (out.data, v.grad, out.op) == (expected, slope, "clamp")
+    v = Value(-800.0)
+    out = v.softplus()
+    out.backward()
+    assert (out.data, v.grad, out.op) == (0.0, 0.0, "softplus")
+    assert Value(2.0).clamp(max=1.5).data == 1.5 and Value(-9.0).clamp(min=-1).data == -1.0
