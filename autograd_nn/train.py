@@ -64,6 +64,9 @@ class History:
     for a regression loss. `grad_norms[epoch][layer]` is the L2 norm of each
     layer's parameter gradients after the epoch's last batch. `stopped` says
     why training ended before its last epoch, if a callback stopped it.
+    `engine` says which engine computed the batches: "compiled" (one traced
+    program replayed over each batch with numpy, `autograd_nn.compiled`) or
+    "scalar" (a graph per sample); `engine_reason` why it was not the compiled one.
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -73,6 +76,8 @@ class History:
     lr: list[float] = field(default_factory=list)
     grad_norms: list[list[float]] = field(default_factory=list)
     stopped: str = ""
+    engine: str = "scalar"
+    engine_reason: str = ""
 
     @property
     def epochs(self) -> int:
@@ -112,16 +117,20 @@ def predict(model: Module, X: Samples) -> list[int]:
 
 
 def _predicted_class(output: Any) -> int:
-    if isinstance(output, Value):
-        return int(output.data > 0.0)
-    scores = [v.data for v in output]
+    """The class an output (a logit, or a list of class scores; Values or numbers) picks."""
+    if isinstance(output, (Value, float)):
+        return int(float(output) > 0.0)
+    scores = [float(v) for v in output]
     return max(range(len(scores)), key=scores.__getitem__)
+
+
+def _fraction_right(predicted: Iterable[int], y: Sequence[Target]) -> float:
+    return sum(p == max(int(t), 0) for p, t in zip(predicted, y)) / len(y)
 
 
 def accuracy(model: Module, X: Samples, y: Sequence[Target]) -> float:
     """Fraction of samples whose predicted class equals the label (-1 counts as 0)."""
-    predicted = predict(model, X)
-    return sum(p == max(int(t), 0) for p, t in zip(predicted, y)) / len(y)
+    return _fraction_right(predict(model, X), y)
 
 
 # Choices made before the first epoch --------------------------------------------------
@@ -256,6 +265,45 @@ def _targets(y: Sequence[Target], loss_name: str) -> list[Any]:
     return list(y)
 
 
+class _Engine:
+    """What computes fit's batches: a compiled loss, or None for the scalar engine."""
+
+    def __init__(self, compiled: Any, required: bool, reason: str) -> None:
+        self.compiled = compiled
+        self.required = required
+        self.reason = reason
+
+    @property
+    def name(self) -> str:
+        return "scalar" if self.compiled is None else "compiled"
+
+
+def _choose_engine(
+    compiled: bool | None, model: Module, loss_fn: LossFunction, loss_name: str, l2: float
+) -> _Engine:
+    """The compiled engine where asked for or where it is sure to compute the same numbers.
+
+    By default (None) only a built-in loss is compiled: each is a mean over
+    samples, which is what a compiled loss computes; a custom one may not be.
+    """
+    if compiled is not None:
+        checks.flag("compiled", compiled)
+    if compiled is False:
+        return _Engine(None, False, "compiled=False")
+    if compiled is None and LOSSES.get(loss_name) is not loss_fn:
+        return _Engine(None, False, "a custom loss: compiled=True compiles it, if it is the "
+                                    "mean of one loss per sample")
+    try:
+        from .compiled import compile as compile_loss
+    except ImportError as error:
+        if compiled:
+            raise ImportError("fit: compiled=True needs numpy: pip install 'autograd_nn[fast]'"
+                              ) from error
+        return _Engine(None, False, "numpy is not installed (pip install 'autograd_nn[fast]')")
+    penalty = (lambda: losses.l2_penalty(model.parameters(), alpha=l2)) if l2 else None
+    return _Engine(compile_loss(loss_fn, model, penalty=penalty), compiled is True, "")
+
+
 @dataclass(frozen=True)
 class _Run:
     """What one call of `fit` fixed before its first epoch."""
@@ -270,6 +318,7 @@ class _Run:
     optimizer: Optimizer
     batch_size: int
     l2: float
+    engine: _Engine
 
     @property
     def classifying(self) -> bool:
@@ -291,14 +340,14 @@ def _batch_loss(run: _Run, batch: list[int], targets: Sequence[Any]) -> Value:
     return loss
 
 
-def _check_finite(run: _Run, loss: Value) -> None:
+def _check_finite(run: _Run, loss: float) -> None:
     """Raise `FloatingPointError` for a non-finite loss or gradient, saying which."""
-    if math.isfinite(loss.data):
+    if math.isfinite(loss):
         bad = next((p for p in run.optimizer.params if not math.isfinite(p.grad)), None)
         if bad is None:
             return
         raise FloatingPointError(f"a gradient is {bad.grad!r} (of {bad.label or 'a parameter'})")
-    raise FloatingPointError(f"the loss ({run.loss_name}) is {loss.data!r}")
+    raise FloatingPointError(f"the loss ({run.loss_name}) is {loss!r}")
 
 
 def _stopped(run: _Run, error: ArithmeticError, epoch: int, batch: int, batches: int) -> str:
@@ -310,14 +359,46 @@ def _stopped(run: _Run, error: ArithmeticError, epoch: int, batch: int, batches:
     )
 
 
-def _batch_gradients(run: _Run, batch: list[int], targets: Sequence[Any]) -> Value:
+def _batch_gradients(run: _Run, batch: list[int], targets: Sequence[Any]) -> float:
     """The batch's loss with gradients in every parameter; an error if any is not finite."""
-    batch_loss = _batch_loss(run, batch, targets)
     run.optimizer.zero_grad()
-    if math.isfinite(batch_loss.data):
-        batch_loss.backward()
-    _check_finite(run, batch_loss)
-    return batch_loss
+    loss = _compiled_batch(run, batch, targets) if run.engine.compiled is not None else None
+    if loss is None:
+        batch_loss = _batch_loss(run, batch, targets)
+        if math.isfinite(batch_loss.data):
+            batch_loss.backward()
+        loss = batch_loss.data
+    _check_finite(run, loss)
+    return loss
+
+
+def _all_finite(samples: Samples, labels: Sequence[Any]) -> bool:
+    """Whether every feature and label is a finite number (a compiled batch refuses others)."""
+    try:
+        return all(math.isfinite(v) for x in samples for v in x) and all(
+            math.isfinite(v) for t in labels for v in (t if isinstance(t, Sequence) else [t]))
+    except TypeError:
+        return False
+
+
+def _compiled_batch(run: _Run, batch: list[int], targets: Sequence[Any]) -> float | None:
+    """The batch's loss from the compiled engine; None once it cannot trace (then
+    the scalar engine takes over, and `History.engine_reason` says why)."""
+    from .compiled import TraceError
+
+    engine = run.engine
+    samples, labels = [run.X[i] for i in batch], [targets[i] for i in batch]
+    if not _all_finite(samples, labels):
+        return None  # the scalar engine finds the NaN loss and says where, as always
+    try:
+        loss: float = engine.compiled(samples, labels)
+    except TraceError as error:
+        if engine.required:
+            raise ValueError(f"fit: compiled=True, but {error}") from None
+        engine.compiled, engine.reason = None, str(error)
+        run.optimizer.zero_grad()
+        return None
+    return loss
 
 
 def _train_epoch(
@@ -344,17 +425,29 @@ def _train_epoch(
                     norm.restore_running_statistics(saved)
                 raise type(error)(_stopped(run, error, epoch, number, batches)) from None
             run.optimizer.step()
-        total += batch_loss.data * len(batch)
+        total += batch_loss * len(batch)
     return total / len(order)
+
+
+def _evaluated(run: _Run, X: Samples) -> list[Any]:
+    """The model's outputs for X in evaluation mode: floats (or lists of floats)
+    from the compiled engine, else Values computed without a graph."""
+    run.model.eval()
+    try:
+        if run.engine.compiled is not None:
+            outputs: list[Any] = run.engine.compiled.forward(X).tolist()
+            return outputs
+        with no_grad():
+            return _outputs(run.model, X)
+    finally:
+        run.model.train()
 
 
 def _test_loss(run: _Run, X_test: Samples, targets: Sequence[Any]) -> float:
     """The loss on the test set, in evaluation mode and without a graph."""
-    run.model.eval()
+    outputs = _evaluated(run, X_test)
     with no_grad():
-        value = run.loss_fn(_outputs(run.model, X_test), targets).data
-    run.model.train()
-    return value
+        return run.loss_fn(outputs, targets).data
 
 
 def _record_epoch(
@@ -366,12 +459,14 @@ def _record_epoch(
     history.grad_norms.append(layer_grad_norms(run.model))
     if run.X_test is not None:
         history.test_loss.append(_test_loss(run, run.X_test, test_targets))
-    run.model.eval()
     if run.classifying:
-        history.train_accuracy.append(accuracy(run.model, run.X, run.y))
+        history.train_accuracy.append(_accuracy(run, run.X, run.y))
         if run.X_test is not None and run.y_test is not None:
-            history.test_accuracy.append(accuracy(run.model, run.X_test, run.y_test))
-    run.model.train()
+            history.test_accuracy.append(_accuracy(run, run.X_test, run.y_test))
+
+
+def _accuracy(run: _Run, X: Samples, y: Sequence[Target]) -> float:
+    return _fraction_right(map(_predicted_class, _evaluated(run, X)), y)
 
 
 def _progress(total: int, enabled: bool | None) -> Any:
@@ -432,6 +527,7 @@ def fit(
     progress: bool | None = None,
     scheduler: Any = None,
     callbacks: Sequence[Callback] = (),
+    compiled: bool | None = None,
 ) -> History:
     """Train `model` on `(X, y)` for `epochs` passes; returns the `History`.
 
@@ -448,6 +544,12 @@ def fit(
     - `callbacks`: each one's `on_epoch_end(epoch, model, history)` runs after
       every epoch (returning True stops training; see `autograd_nn.callbacks`
       for `EarlyStopping` and `Snapshot`).
+    - `compiled`: None (default) computes each batch with `autograd_nn.compiled`
+      (one traced program replayed with numpy: the same numbers, many times
+      faster) when numpy is installed, the loss is a built-in one and the
+      model traces, else with the scalar engine; True insists on it (an
+      error says why it cannot); False uses the scalar engine. `History.engine`
+      says which ran.
 
     Refused before anything runs: an optimiser over none of the model's
     parameters, and batches a `BatchNorm1d` cannot train on (a last batch of
@@ -461,10 +563,11 @@ def fit(
     _check_batches(model, len(X), size)
     loss_fn, loss_name = _choose_loss(loss, model, X, y, y_test)
     run = _Run(model, X, y, X_test, y_test, loss_fn, loss_name,
-               _resolve_optimizer(optimizer, model, lr), size, l2)
+               _resolve_optimizer(optimizer, model, lr), size, l2,
+               _choose_engine(compiled, model, loss_fn, loss_name, l2))
     train_targets = _targets(y, loss_name)
     test_targets = _targets(y_test, loss_name) if y_test is not None else []
-    history = History()
+    history = History(engine=run.engine.name, engine_reason=run.engine.reason)
     model.train()
     _call_each(watchers, "on_train_begin", model)
     bar = _progress(epochs, progress)
@@ -474,6 +577,7 @@ def fit(
     finally:
         if bar is not None:
             bar.close()
+        history.engine, history.engine_reason = run.engine.name, run.engine.reason
     _call_each(watchers, "on_train_end", model, history)
     return history
 

@@ -2,6 +2,7 @@
 
 import contextlib
 import io
+import json
 import os
 import re
 import signal
@@ -321,3 +322,31 @@ def test_main_turns_an_interrupt_into_one_line_and_exit_130(monkeypatch, tmp_pat
         pytest.fail("the interrupt escaped main")
     assert code == 130 and err == "autograd-nn train: interrupted; nothing written\n"
     assert os.listdir(tmp_path) == []
+
+
+def test_train_says_which_engine_ran_and_scalar_gives_the_same_model(moons_run, tmp_path):
+    """The compiled engine by default (numpy is a dev dependency); --scalar forces the
+    scalar engine, and both write the same weights to rounding."""
+    out, out_dir = moons_run[1], moons_run[3]
+    assert re.search(r"^engine: compiled \(", out, re.M), out
+    code, scalar_out, err = run("train", "--data", "moons", *SMALL, "--scalar",
+                                "--out", str(tmp_path))
+    assert code == 0, err
+    assert re.search(r"^engine: scalar \(--scalar\)$", scalar_out, re.M), scalar_out
+    compiled_state = json.loads((out_dir / "model.json").read_text())["state"]
+    scalar_state = json.loads((tmp_path / "model.json").read_text())["state"]
+    assert flat_numbers(compiled_state) == pytest.approx(flat_numbers(scalar_state), rel=1e-9)
+
+
+def flat_numbers(state):
+    """Every number in a state_dict, in a fixed order (no recursion: a stack)."""
+    numbers, stack = [], [state]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node[k] for k in sorted(node, reverse=True))
+        elif isinstance(node, list):
+            stack.extend(reversed(node))
+        elif isinstance(node, (int, float)) and not isinstance(node, bool):
+            numbers.append(float(node))
+    return numbers

@@ -62,6 +62,9 @@ def add_train(commands: Subparsers) -> None:
            help="training points per optimiser step (default: 20)")
     option("--seed", type=int, default=0,
            help="seed of the data, the split, the weights and the batches (default: 0)")
+    option("--scalar", action="store_true",
+           help="train on the scalar engine, a graph per sample (default: the compiled "
+                "engine, one traced program replayed over each batch, when numpy is installed)")
     option("--out", metavar="DIR", required=True,
            help="directory for boundary.png, history.png and model.json (created if missing)")
 
@@ -160,6 +163,14 @@ def _accuracy_line(name: str, fraction: float, total: int) -> str:
     return f"{name} accuracy: {fraction:.1%} ({round(fraction * total)} of {total} correct)"
 
 
+def _engine_line(history: History) -> str:
+    """Which engine trained, and why not the compiled one (its reason's first sentence)."""
+    if history.engine == "compiled":
+        return "engine: compiled (one traced program replayed over each batch with numpy)"
+    reason = "--scalar" if history.engine_reason == "compiled=False" else history.engine_reason
+    return f"engine: scalar ({reason.split('; ')[0]})"
+
+
 def _train(args: argparse.Namespace, model: MLP, split: _Split) -> History:
     """Fit the model, saying how before and how well after."""
     say(f"model: {model!r}, {len(model.parameters())} parameters")
@@ -168,8 +179,9 @@ def _train(args: argparse.Namespace, model: MLP, split: _Split) -> History:
     history = fit(
         model, split.X_train, split.y_train, X_test=split.X_test, y_test=split.y_test,
         optimizer=args.optimizer, lr=args.lr, epochs=args.epochs,
-        batch_size=args.batch_size, seed=args.seed,
+        batch_size=args.batch_size, seed=args.seed, compiled=False if args.scalar else None,
     )
+    say(_engine_line(history))
     say(_accuracy_line("train", history.train_accuracy[-1], len(split.X_train)))
     say(_accuracy_line("test", history.test_accuracy[-1], len(split.X_test)))
     say(f"final loss: train {history.train_loss[-1]:.4g}, test {history.test_loss[-1]:.4g}")
