@@ -530,3 +530,28 @@ def test_undefined_regions_are_left_blank():
     image = rendered(figure)
     assert list(pixel(figure, image, ax, -1.0, -1.5)) == [1.0, 1.0, 1.0]
     assert list(pixel(figure, image, ax, 1.9, -1.5)) != [1.0, 1.0, 1.0]
+
+
+def test_grids_are_evaluated_by_a_traced_program_with_the_scalar_engines_numbers():
+    """plot_decision_boundary and the neuron maps replay one traced program over the
+    grid; each value equals the scalar engine's (no_grad, sample by sample) to 1e-12."""
+    pytest.importorskip("numpy")
+    from autograd_nn import no_grad
+    from autograd_nn.nn import MLP
+    from autograd_nn.plot import _shared
+
+    model = MLP(2, [6, 5, 3], activation="tanh", seed=4)
+    samples = _shared.grid_samples([-1.5, 0.0, 0.25, 2.0], [-1.0, 0.5, 3.0])
+    for stages in (None, model.layers[:1], model.layers[:2]):
+        chain = [model] if stages is None else list(stages)
+        compiled = _shared._evaluate_compiled(chain, samples)
+        assert compiled is not None
+        with no_grad():
+            outputs = samples
+            for stage in chain:
+                outputs = stage.forward_batch(outputs)
+        expected = [[v.data for v in out] for out in outputs]
+        assert len(compiled) == len(expected) == 12
+        for got, want in zip(compiled, expected):
+            assert got == pytest.approx(want, rel=1e-12, abs=1e-300)
+        assert _shared.evaluate(model, samples, stages) == compiled

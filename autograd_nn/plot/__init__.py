@@ -12,8 +12,10 @@ writes it. Figures are made with the object-oriented API, so nothing lands in
 pyplot's global list of open figures; functions that draw one picture also
 take `ax=` to draw into an axes of your own figure.
 
-Models are evaluated under `no_grad` and in evaluation mode (Dropout off,
-BatchNorm on its running statistics); each module's mode is restored after.
+Models are evaluated in evaluation mode (Dropout off, BatchNorm on its
+running statistics), each module's mode restored after: a grid by one traced
+program replayed over all its points (`autograd_nn.compiled`, with numpy),
+else point by point under `no_grad`; the numbers are the same.
 Nothing here draws random numbers.
 
 One module per kind of picture: `boundary` (what a classifier decides over

@@ -201,15 +201,42 @@ def evaluate(
     """
     modes = [(module, module.training) for module in model.modules()]
     model.eval()
+    chain = list(stages) if stages is not None else [model]
     try:
+        compiled = _evaluate_compiled(chain, samples)
+        if compiled is not None:
+            return compiled
         with no_grad():
             outputs = samples
-            for stage in stages if stages is not None else [model]:
+            for stage in chain:
                 outputs = stage.forward_batch(outputs)
     finally:
         for module, training in modes:
             module.training = training
     return [[v.data for v in out] for out in outputs]
+
+
+def _evaluate_compiled(chain: list[Module], samples: list[list[Value]]) -> list[list[float]] | None:
+    """`evaluate` by one traced program replayed over all samples (`autograd_nn.compiled`):
+    the same numbers, far faster; None without numpy or where the stages do not trace."""
+    try:
+        from ..compiled import TraceError, trace
+    except ImportError:
+        return None
+
+    def through(sample: list[Value]) -> list[Value]:
+        outputs = sample
+        for stage in chain:
+            outputs = stage.forward(outputs)
+        return outputs
+
+    points = [[v.data for v in sample] for sample in samples]
+    try:
+        program = trace(through, points[0])
+    except TraceError:
+        return None
+    columns = [column.tolist() for column in program.forward(points)]
+    return [list(row) for row in zip(*columns)]
 
 
 def scatter_classes(
