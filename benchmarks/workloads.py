@@ -287,3 +287,59 @@ def our_grid_scores(model: MLP, rows: list[Points], record: bool) -> list[float]
 def micrograd_grid_scores(model: Any, rows: list[Points]) -> list[float]:
     """The same with micrograd (which always records)."""
     return [float(model(list(map(MicroValue, p))).data) for row in rows for p in row]
+
+
+# The compiled engine: one traced program replayed over the batch ------------------
+
+
+def compiled_step(model: MLP, X: Points, Y: list[float], fuse: bool) -> Callable[[], float]:
+    """`our_step` on the compiled engine (`autograd_nn.compiled`): the same loss, L2
+    penalty and SGD update, each batch one replay of the traced per-sample program.
+    The points are made an array once, as PyTorch's step makes them a tensor once."""
+    import numpy as np
+
+    from autograd_nn import losses
+    from autograd_nn.compiled import compile as compile_loss
+
+    params = model.parameters()
+    compiled = compile_loss(losses.hinge_loss, model, fuse=fuse,
+                            penalty=lambda: L2 * sum_values([p * p for p in params]))
+    points, targets = np.array(X, dtype=np.float64), np.array(Y, dtype=np.float64)
+
+    def step() -> float:
+        model.zero_grad()
+        total = compiled(points, targets)
+        for p in params:
+            p.data -= LEARNING_RATE * p.grad
+        return total
+
+    return step
+
+
+def compiled_grid_scores(model: MLP, points: Points) -> Callable[[], list[float]]:
+    """The grid's scores by the compiled forward: all points in one replay."""
+    import numpy as np
+
+    from autograd_nn import losses
+    from autograd_nn.compiled import compile as compile_loss
+
+    compiled = compile_loss(losses.hinge_loss, model)
+    array = np.array(points, dtype=np.float64)
+    return lambda: cast(list[float], compiled.forward(array).tolist())
+
+
+def torch_grid_scores(model: MLP, points: Points) -> Callable[[], list[float]] | None:
+    """The grid's scores by PyTorch, float64, one thread, without autograd."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    net = model.to_torch()
+    inputs = torch.tensor(points, dtype=torch.float64)
+
+    def scores() -> list[float]:
+        with torch.no_grad():
+            return cast(list[float], net(inputs).squeeze(1).tolist())
+
+    return scores

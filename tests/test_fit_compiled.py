@@ -10,11 +10,11 @@ import pytest
 
 pytest.importorskip("numpy")
 
-from autograd_nn import losses as L  # noqa: E402
-from autograd_nn.callbacks import EarlyStopping  # noqa: E402
-from autograd_nn.data import make_moons, make_spiral  # noqa: E402
-from autograd_nn.nn import MLP, Dropout, Layer, Sequential  # noqa: E402
-from autograd_nn.train import fit  # noqa: E402
+from autograd_nn import losses as L
+from autograd_nn.callbacks import EarlyStopping
+from autograd_nn.data import make_moons, make_spiral
+from autograd_nn.nn import MLP, Dropout, Layer, Sequential
+from autograd_nn.train import fit
 
 
 def _both(make_model, X, y, **options):

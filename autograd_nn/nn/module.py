@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Callable, Iterable, Sequence
+from itertools import chain
 from types import MethodType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast, overload
 
@@ -208,14 +209,10 @@ class Module:
 
     def parameters(self) -> list[Value]:
         """Every trainable Value: layer by layer, neuron by neuron, weights then bias."""
-        params: list[Value] = []
-        seen: set[int] = set()
-        for module in self.modules():
-            for p in module._own_parameters():
-                if id(p) not in seen:
-                    seen.add(id(p))
-                    params.append(p)
-        return params
+        # A Value hashes by identity, so dict.fromkeys keeps the first of each
+        # shared parameter, in order (in C: this runs before every step).
+        owned = chain.from_iterable(module._own_parameters() for module in self.modules())
+        return list(dict.fromkeys(owned))
 
     def zero_grad(self) -> None:
         """Reset every parameter's gradient to 0 (leaves accumulate across passes)."""
