@@ -10,7 +10,8 @@
 
 from . import data, init, losses, nn, optim
 from .engine import Value, is_recording, no_grad, sum_values, topological_sort
-from .gradcheck import GradcheckError, gradcheck, numerical_grad
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
+from .higher import grad, hessian, hvp, jvp
 from .ops import OPS, Op
 
 __all__ = [
@@ -19,9 +20,14 @@ __all__ = [
     "Op",
     "Value",
     "data",
+    "grad",
     "gradcheck",
+    "gradgradcheck",
+    "hessian",
+    "hvp",
     "init",
     "is_recording",
+    "jvp",
     "losses",
     "nn",
     "no_grad",

@@ -101,6 +101,11 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _number_of(x: object) -> float:
+    """A Value's data, or a plain number as a float (what a comparison compares)."""
+    return x.data if isinstance(x, Value) else _as_float(x)
+
+
 def _as_float(data: object) -> float:
     if type(data) is float:
         return data
@@ -286,7 +291,22 @@ class Value:
 
     # Differentiating ----------------------------------------------------
 
-    def backward(self) -> None:
+    # Comparisons read the values, as float's do (a Python bool, not a node):
+    # `if loss < best`, `sorted(values)`, and the table's piecewise derivatives
+    # evaluated on Values (`autograd_nn.higher`).
+    def __lt__(self, other: Operand) -> bool:
+        return self.data < _number_of(other)
+
+    def __le__(self, other: Operand) -> bool:
+        return self.data <= _number_of(other)
+
+    def __gt__(self, other: Operand) -> bool:
+        return self.data > _number_of(other)
+
+    def __ge__(self, other: Operand) -> bool:
+        return self.data >= _number_of(other)
+
+    def backward(self, create_graph: bool = False) -> None:
         """Compute d self / d node for every node of this graph.
 
         Interior nodes' `.grad` is set to this pass's value; leaves accumulate
@@ -304,7 +324,19 @@ class Value:
         ``relu(a)``. tests/test_engine_inline.py checks, on random points with
         infinities and NaN among them, that each gives the table's numbers bit
         for bit: a change to one of these four entries not made here too fails it.
+
+        With ``create_graph=True`` every gradient is a Value with a graph of its
+        own, built from the same table entries (`autograd_nn.higher`), so it can
+        be differentiated again; `zero_grad` puts the float 0 back.
         """
+        if create_graph is not False:
+            if create_graph is not True:
+                raise TypeError(f"create_graph must be True or False, got {create_graph!r}")
+            from .higher import backward_creating_graph  # it builds on this module
+
+            with collector_paused():
+                backward_creating_graph(self)
+            return
         with collector_paused():
             order = topological_sort(self)
             for node in order:
