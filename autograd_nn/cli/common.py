@@ -66,6 +66,7 @@ ASCII_SYMBOLS = {
     "∂": "d", "·": "*", "×": "x", "−": "-", "–": "-", "—": "--", "→": "->", "←": "<-",
     "Σ": "sum", "√": "sqrt", "∞": "inf", "≤": "<=", "≥": ">=", "≠": "!=", "≈": "~=",
     "…": "...", "‘": "'", "’": "'", "“": '"', "”": '"', "\u00a0": " ",
+    "\u0307": "'",  # the dot of forward mode's tangents: ẋ reads x'
 }
 """How `ascii_text` writes the symbols the walk-through and the op table use:
 ∂f/∂x reads df/dx, x · y reads x * y, Σ(a, b) reads sum(a, b). Greek letters

@@ -8,11 +8,15 @@ from collections.abc import Callable, Sequence
 
 from ..engine import Value
 from ..gradcheck import numerical_grad
+from ..higher import tangents
 from ..viz import MODES, draw_graph, save_drawing
 from .common import CommandError, Subparsers, add_command, error_line, say
 from .expr import check_variable, normalised_names, parse
 
-__all__ = ["add_grad", "run_grad"]
+__all__ = ["DIFFERENTIATION_MODES", "add_grad", "run_grad"]
+
+DIFFERENTIATION_MODES = ("reverse", "forward", "numeric")
+"""`grad --mode`: backpropagation, forward mode (tangents), or finite differences."""
 
 SUMMARY = "value and gradient of an expression, e.g. grad \"x*y + z\" x=3 y=-4 z=2"
 """The line `autograd-nn --help` shows for `grad`."""
@@ -34,9 +38,14 @@ def add_grad(commands: Subparsers) -> None:
     parser.add_argument("--check", action=argparse.BooleanOptionalAction, default=None,
                         help="compare with central finite differences (default: on; "
                         "--check makes a check that cannot be done at the point an error)")
+    parser.add_argument("--mode", choices=DIFFERENTIATION_MODES, default="reverse",
+                        help="how to differentiate: reverse (backpropagation, one backward "
+                        "pass), forward (one forward-mode pass per variable) or numeric "
+                        "(central differences, two evaluations per variable); each says "
+                        "what it cost (default: reverse)")
     parser.add_argument("--draw", metavar="FILE",
                         help="draw the graph to FILE (.svg, .png, .pdf or .gv)")
-    parser.add_argument("--mode", choices=MODES, default="both",
+    parser.add_argument("--draw-mode", choices=MODES, default="both",
                         help="what --draw shows (default: both)")
 
 
@@ -77,30 +86,51 @@ def run_grad(args: argparse.Namespace) -> int:
     top = _function_name(point)
     if not out.label:
         out.label = top
-    out.backward()
     say(f"{top} = {expression.text.strip()}")
     if point:
         say("at " + ", ".join(f"{n} = {v:.10g}" for n, v in point.items()))
     say(f"value: {out.data:.10g}")
     if not point:
         return 0
-    say("gradient:")
-    for name, leaf in leaves.items():
-        say(f"  d{top}/d{name} = {leaf.grad:.10g}")
+    gradient, cost = _differentiate(args.mode, expression, leaves, out)
+    say(f"gradient ({args.mode} mode: {cost}):")
+    for name, derivative in zip(leaves, gradient):
+        say(f"  d{top}/d{name} = {derivative:.10g}")
     status = 0
-    if args.check is not False:
+    if args.check is not False and args.mode != "numeric":
         status = _compare_with_finite_differences(
-            expression, leaves, top, required=args.check is True
+            expression, dict(zip(leaves, gradient)), [leaf.data for leaf in leaves.values()],
+            top, required=args.check is True,
         )
     if args.draw:
-        save_drawing(draw_graph(out, args.mode), args.draw)
+        if args.mode != "reverse":
+            out.backward()  # the backward drawing shows the gradients backpropagation sends
+        save_drawing(draw_graph(out, args.draw_mode), args.draw)
         say(f"drew the graph to {args.draw}")
     return status
 
 
+def _differentiate(
+    mode: str, expression: Callable[[list[Value]], Value], leaves: dict[str, Value], out: Value
+) -> tuple[list[float], str]:
+    """The gradient by `mode`, and what it cost in passes over the graph."""
+    n = len(leaves)
+    if mode == "reverse":
+        out.backward()
+        return [leaf.grad for leaf in leaves.values()], "1 forward pass, 1 backward pass"
+    if mode == "forward":
+        gradient = [tangents(out, {id(leaf): 1.0})[id(out)] for leaf in leaves.values()]
+        return gradient, (f"{n} forward pass{'es' if n != 1 else ''} carrying tangents, "
+                          "one per variable")
+    gradient = numerical_grad(expression, [leaf.data for leaf in leaves.values()])
+    return gradient, (f"{2 * n} evaluations, two per variable "
+                      "((f(x + eps) - f(x - eps)) / 2eps, eps 1e-06)")
+
+
 def _compare_with_finite_differences(
     expression: Callable[[list[Value]], Value],
-    leaves: dict[str, Value],
+    gradient: dict[str, float],
+    point: list[float],
     top: str,
     eps: float = 1e-6,
     atol: float = 1e-5,
@@ -115,7 +145,7 @@ def _compare_with_finite_differences(
     is said and skipped.
     """
     try:
-        numeric = numerical_grad(expression, [leaf.data for leaf in leaves.values()], eps)
+        numeric = numerical_grad(expression, point, eps)
     except (ValueError, ArithmeticError) as error:
         if required:
             raise
@@ -124,10 +154,10 @@ def _compare_with_finite_differences(
     say(f"finite-difference check (central differences, eps {eps:g}; "
           f"ok when |analytic - numeric| <= {atol:g} + {rtol:g} * |numeric|):")
     failed = False
-    for (name, leaf), estimate in zip(leaves.items(), numeric):
-        ok = abs(leaf.grad - estimate) <= atol + rtol * abs(estimate)
+    for (name, analytic), estimate in zip(gradient.items(), numeric):
+        ok = abs(analytic - estimate) <= atol + rtol * abs(estimate)
         failed |= not ok
-        say(f"  d{top}/d{name}: analytic {leaf.grad:.10g}, numeric {estimate:.10g}, "
+        say(f"  d{top}/d{name}: analytic {analytic:.10g}, numeric {estimate:.10g}, "
               f"{'ok' if ok else 'MISMATCH'}")
     if failed:
         say("  (at a kink, such as relu or abs at 0, there is no derivative and the two differ)")

@@ -6,9 +6,10 @@ import argparse
 
 from ..explain.examples import EXAMPLES, example
 from ..explain.render import explain
+from ..explain.tangents import explain_forward_mode
 from ..viz import render_steps
 from ..viz.frames import check_frames_directory
-from .common import Subparsers, add_command, say
+from .common import CommandError, Subparsers, add_command, say
 
 __all__ = ["add_walk", "run_walk"]
 
@@ -42,6 +43,10 @@ def add_walk(commands: Subparsers) -> None:
                         "write (they are deleted)")
     parser.add_argument("--markdown", action="store_true",
                         help="print Markdown with LaTeX instead of text")
+    parser.add_argument("--mode", choices=("reverse", "forward-ad"), default="reverse",
+                        help="reverse: the backward pass, as the lectures do it (default); "
+                        "forward-ad: forward mode instead, one pass per input carrying "
+                        "each node's tangent (text only)")
 
 
 def run_walk(args: argparse.Namespace) -> int:
@@ -51,6 +56,14 @@ def run_walk(args: argparse.Namespace) -> int:
     frames are drawn, so it shows while they render.
     """
     chosen = example(args.example)
+    if args.mode == "forward-ad":
+        if args.out or args.markdown:
+            raise CommandError("--mode forward-ad prints text only: leave out --out and "
+                               "--markdown")
+        worked = chosen()
+        title = f"Worked example {chosen.name}: {chosen.title} ({chosen.description})"
+        say(explain_forward_mode(worked.output, worked.params, title), end="")
+        return 0
     if args.out:
         check_frames_directory(args.out, overwrite=args.force, remedy="add --force")
     worked = chosen()
