@@ -325,7 +325,10 @@ def tangents(root: Value, seeds: dict[int, float]) -> dict[int, float]:
             found[id(node)] = seeds.get(id(node), 0.0)
             continue
         local = node._op.derivatives(node.data, *[i.data for i in inputs])
-        found[id(node)] = sum(d * found[id(i)] for i, d in zip(inputs, local))
+        # A constant's tangent is 0 and is left out, as backward leaves its
+        # gradient out: d/db of a**b is nan for a < 0, and nan * 0 is nan.
+        found[id(node)] = sum(d * found[id(i)] for i, d in zip(inputs, local)
+                              if i._op is not CONSTANT)
     return found
 
 
