@@ -315,3 +315,25 @@ def test_jvp_through_a_constant_power_of_a_negative_base_is_finite():
     """d/db of a**b is nan for a < 0; the exponent 2 is a constant, so, as in
     backward, its nan never enters the tangent."""
     assert jvp(lambda v: v[0] ** 2, [-3.0], [1.0]) == (9.0, -6.0)
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+@settings(deadline=None, max_examples=15)
+@given(data=st.data())
+def test_every_ops_second_derivatives_equal_pytorchs(name, data):
+    torch = _torch()
+    xs = _point(data, name)
+    ours = hessian(_applied(name), xs)
+    function = PRIMITIVES[name]
+
+    def theirs(t):
+        out = function(*t.unbind())
+        return out if out.requires_grad else out + 0.0 * t.sum()
+
+    reference = torch.autograd.functional.hessian(theirs, torch.tensor(xs, dtype=torch.float64))
+    # PyTorch's leaky_relu takes its slope as a plain number: only d²/da² compares.
+    size = 1 if name == "leaky_relu" else len(xs)
+    for i in range(size):
+        for j in range(size):
+            assert math.isclose(ours[i][j], reference[i, j].item(), rel_tol=1e-9,
+                                abs_tol=1e-12), (name, xs, ours, reference.tolist())
