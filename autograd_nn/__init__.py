@@ -8,6 +8,8 @@
     (-10.0, -4.0, 3.0, 1.0)
 """
 
+from importlib import metadata
+
 from . import data, init, losses, nn, optim
 from .engine import Value, is_recording, no_grad, sum_values, topological_sort
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
@@ -36,4 +38,7 @@ __all__ = [
     "sum_values",
     "topological_sort",
 ]
-__version__ = "0.1.0"
+try:  # the one place the version is written is pyproject.toml
+    __version__ = metadata.version("autograd_nn")
+except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"

@@ -153,7 +153,6 @@ def test_grad_draw(capsys, tmp_path):
         (["draw", "xyz", "-o", "picture.docx"], "unknown picture format"),
         (["draw", "xyz"], "the following arguments are required: -o/--output"),
         (["fly"], "invalid choice"),
-        ([], "the following arguments are required: COMMAND"),
     ],
 )
 def test_mistakes_end_in_one_line_and_exit_code_2(capsys, argv, words, tmp_path, monkeypatch):

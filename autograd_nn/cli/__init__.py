@@ -20,6 +20,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from .. import __version__
 from ..viz import GraphvizNotFoundError, RenderError
 from .common import CommandError, OneLineParser, Subparsers, error_line
 from .draw import add_draw, run_draw
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Backpropagation you can step through: worked examples, gradients "
         "of expressions you type, and drawings of the forward and backward pass.",
     )
+    parser.add_argument("--version", action="version", version=f"autograd-nn {__version__}")
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser
     )
@@ -72,11 +74,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _expressions_kept(argv: list[str]) -> list[str]:
+    """`grad`'s arguments with an expression that starts with a minus sign ("-x*y")
+    kept as the expression: argparse would take it for an option. grad has no
+    one-dash option but -h, so such a word is given a leading space, which the
+    expression parser ignores and argparse does not."""
+    if not argv or argv[0] != "grad":
+        return argv
+    return [argv[0], *(f" {word}" if word.startswith("-") and not word.startswith("--")
+                       and word != "-h" else word for word in argv[1:])]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of `autograd-nn` and `python -m autograd_nn`; returns the exit code."""
+    """Entry point of `autograd-nn` and `python -m autograd_nn`; returns the exit code.
+
+    With no arguments it prints the help, as a newcomer typing the bare command expects.
+    """
     parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    if not words:
+        parser.print_help()
+        return 0
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_expressions_kept(words))
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else 0 if done.code is None else 2
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..explain.examples import EXAMPLES, example
-from ..viz import MODES, draw_graph, save_drawing
+from ..viz import MODES, check_drawing_path, draw_graph, save_drawing
 from .common import Subparsers, add_command, say
 
 __all__ = ["add_draw", "run_draw"]
@@ -34,7 +34,9 @@ def add_draw(commands: Subparsers) -> None:
 
 def run_draw(args: argparse.Namespace) -> int:
     """Draw the example and say where the picture went."""
-    worked = example(args.example)()
+    chosen = example(args.example)
+    check_drawing_path(args.output)
+    worked = chosen()
     drawing = draw_graph(worked.output, args.mode, rankdir=args.rankdir, model=worked.model)
     say(f"drew {args.example} ({args.mode}) to {save_drawing(drawing, args.output)}")
     return 0

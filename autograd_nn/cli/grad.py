@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from ..engine import Value
 from ..gradcheck import numerical_grad
 from ..higher import tangents
-from ..viz import MODES, draw_graph, save_drawing
+from ..viz import MODES, check_drawing_path, draw_graph, save_drawing
 from .common import CommandError, Subparsers, add_command, error_line, say
 from .expr import check_variable, normalised_names, parse
 
@@ -23,8 +23,8 @@ SUMMARY = "value and gradient of an expression, e.g. grad \"x*y + z\" x=3 y=-4 z
 DESCRIPTION = """\
 Evaluate an expression at the given point and backpropagate through it. The expression
 may use numbers, the variables given as NAME=VALUE, + - * / ** and the functions of the
-op table; nothing else is accepted. (An expression starting with '-' needs a space in
-front: " -x*y".)
+op table; nothing else is accepted. An expression may start with a minus sign:
+grad "-x*y" x=1 y=2.
 """
 """What `autograd-nn grad --help` starts with."""
 
@@ -79,6 +79,8 @@ def _function_name(names: dict[str, float]) -> str:
 
 def run_grad(args: argparse.Namespace) -> int:
     """Print the value and gradient; 1 if the finite-difference check disagrees."""
+    if args.draw:
+        check_drawing_path(args.draw)
     point = _assignments(args.assignments)
     expression = parse(args.expression, point)
     leaves = {name: Value(value, name) for name, value in point.items()}

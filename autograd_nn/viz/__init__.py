@@ -23,6 +23,7 @@ from .draw import (
     GraphvizNotFoundError,
     Mode,
     RenderError,
+    check_drawing_path,
     draw_graph,
     save_drawing,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "GraphvizNotFoundError",
     "Mode",
     "RenderError",
+    "check_drawing_path",
     "draw_graph",
     "page_html",
     "render_steps",

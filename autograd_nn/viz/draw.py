@@ -761,19 +761,35 @@ def clusters(order: Sequence[Value], model: Module | None) -> dict[Value, Cluste
 # Files ------------------------------------------------------------------
 
 
-def save_drawing(drawing: graphviz.Digraph, path: str | os.PathLike[str]) -> Path:
-    """Render `drawing` to `path`, the format taken from its suffix (.svg, .png,
-    .pdf, ...; .gv or .dot write the DOT text). Written atomically."""
+def check_drawing_path(path: str | os.PathLike[str]) -> str:
+    """The picture format `path`'s suffix names, after checking that a drawing can
+    be written there: a known suffix, an existing directory to hold it, and no
+    directory of that name. The command line checks this before any work."""
     target = Path(path)
     fmt = target.suffix.lstrip(".").lower()
     if not fmt:
         raise ValueError(f"{target}: give the file a suffix such as .svg, .png or .gv")
+    if fmt not in ("gv", "dot") and fmt not in graphviz.FORMATS:
+        raise ValueError(f"{target}: unknown picture format {fmt!r} (try .svg, .png or .pdf)")
+    if target.is_dir():
+        raise ValueError(f"{target} is a directory; give a file name such as "
+                         f"{target / 'graph.svg'}")
+    folder = target.parent
+    if not folder.is_dir():
+        what = "is not a directory" if folder.exists() else "does not exist"
+        raise ValueError(f"{target}: the folder {folder} {what}")
+    return fmt
+
+
+def save_drawing(drawing: graphviz.Digraph, path: str | os.PathLike[str]) -> Path:
+    """Render `drawing` to `path`, the format taken from its suffix (.svg, .png,
+    .pdf, ...; .gv or .dot write the DOT text). Written atomically."""
+    target = Path(path)
+    fmt = check_drawing_path(target)
     if fmt in ("gv", "dot"):
         data = drawing.source.encode("utf-8")
-    elif fmt in graphviz.FORMATS:
+    else:
         with _graphviz_needed(fmt):  # a plain Digraph too
             data = drawing.pipe(format=fmt, quiet=True)
-    else:
-        raise ValueError(f"{target}: unknown picture format {fmt!r} (try .svg, .png or .pdf)")
     write_atomically(target, data)
     return target
