@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import checks
+from ..callbacks import Snapshot
 from ..data import DATASETS, train_test_split
 from ..files import replace_directory, write_atomically
 from ..nn import ACTIVATIONS, MLP
@@ -65,8 +66,12 @@ def add_train(commands: Subparsers) -> None:
     option("--scalar", action="store_true",
            help="train on the scalar engine, a graph per sample (default: the compiled "
                 "engine, one traced program replayed over each batch, when numpy is installed)")
+    option("--animate", action="store_true",
+           help="also write training.gif and training.html: the decision boundary and the "
+                "loss as training went, about 20 frames")
     option("--out", metavar="DIR", required=True,
-           help="directory for boundary.png, history.png and model.json (created if missing)")
+           help="directory for boundary.png, history.png and model.json, and with --animate "
+                "training.gif and training.html (created if missing)")
 
 
 # Checking what was typed ------------------------------------------------------------
@@ -171,8 +176,11 @@ def _engine_line(history: History) -> str:
     return f"engine: scalar ({reason.split('; ')[0]})"
 
 
-def _train(args: argparse.Namespace, model: MLP, split: _Split) -> History:
-    """Fit the model, saying how before and how well after."""
+def _train(
+    args: argparse.Namespace, model: MLP, split: _Split, snapshots: Snapshot | None
+) -> History:
+    """Fit the model, saying how before and how well after; `snapshots` (for
+    --animate) keeps its parameters every few epochs."""
     say(f"model: {model!r}, {len(model.parameters())} parameters")
     say(f"training: {args.optimizer}, lr {args.lr:g}, {args.epochs} epochs, "
           f"batches of {args.batch_size}", flush=True)
@@ -180,6 +188,7 @@ def _train(args: argparse.Namespace, model: MLP, split: _Split) -> History:
         model, split.X_train, split.y_train, X_test=split.X_test, y_test=split.y_test,
         optimizer=args.optimizer, lr=args.lr, epochs=args.epochs,
         batch_size=args.batch_size, seed=args.seed, compiled=False if args.scalar else None,
+        callbacks=[] if snapshots is None else [snapshots],
     )
     say(_engine_line(history))
     say(_accuracy_line("train", history.train_accuracy[-1], len(split.X_train)))
@@ -198,13 +207,28 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
+def _run_name(args: argparse.Namespace, model: MLP) -> str:
+    return f"{args.data}: MLP {'-'.join(str(n) for n in [2, *model.sizes])} {args.activation}"
+
+
+def _animation(
+    args: argparse.Namespace, model: MLP, split: _Split, history: History, snapshots: Snapshot
+) -> dict[str, bytes]:
+    """training.gif and training.html: one frame per snapshot, boundary and loss so far."""
+    from ..plot import animate_training
+
+    animation = animate_training(model, split.X_train, split.y_train, snapshots, history,
+                                 split.X_test, split.y_test, title=_run_name(args, model))
+    return {"training.gif": animation.gif(), "training.html": animation.page().encode("utf-8")}
+
+
 def _pictures(
     args: argparse.Namespace, model: MLP, split: _Split, history: History
 ) -> dict[str, Figure]:
     """The decision boundary and the training curves, titled with the run's settings."""
     from ..plot import plot_decision_boundary, plot_history
 
-    name = f"{args.data}: MLP {'-'.join(str(n) for n in [2, *model.sizes])} {args.activation}"
+    name = _run_name(args, model)
     return {
         "boundary.png": plot_decision_boundary(
             model, split.X_train, split.y_train, split.X_test, split.y_test,
@@ -247,9 +271,12 @@ def _write_as_unit(out_dir: Path, pictures: dict[str, bytes], model: MLP) -> lis
     return names
 
 
-def _write(out_dir: Path, pictures: dict[str, Figure], model: MLP) -> None:
-    """The pictures and model.json into `out_dir` as one unit, and how to load the model."""
-    images = {name: _png(figure) for name, figure in pictures.items()}
+def _write(
+    out_dir: Path, pictures: dict[str, Figure], model: MLP, more: dict[str, bytes]
+) -> None:
+    """The pictures, `more` files and model.json into `out_dir` as one unit, and how
+    to load the model."""
+    images = {name: _png(figure) for name, figure in pictures.items()} | more
     names = _write_as_unit(out_dir, images, model)
     model_file = out_dir / "model.json"
     say(f"wrote {', '.join(str(out_dir / name) for name in names)}")
@@ -265,6 +292,8 @@ def run_train(args: argparse.Namespace) -> int:
     split = _split_data(args)
     outputs = 1 if split.n_classes == 2 else split.n_classes
     model = MLP(2, [*hidden, outputs], activation=args.activation, seed=args.seed)
-    history = _train(args, model, split)
-    _write(out_dir, _pictures(args, model, split, history), model)
+    snapshots = Snapshot(every=max(1, args.epochs // 20)) if args.animate else None
+    history = _train(args, model, split, snapshots)
+    more = {} if snapshots is None else _animation(args, model, split, history, snapshots)
+    _write(out_dir, _pictures(args, model, split, history), model, more)
     return 0
