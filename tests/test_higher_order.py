@@ -323,6 +323,8 @@ def test_jvp_through_a_constant_power_of_a_negative_base_is_finite():
 def test_every_ops_second_derivatives_equal_pytorchs(name, data):
     torch = _torch()
     xs = _point(data, name)
+    if name == "softplus":
+        assume(xs[0] < 19.0)  # beyond its threshold 20, PyTorch's softplus is x itself
     ours = hessian(_applied(name), xs)
     function = PRIMITIVES[name]
 
