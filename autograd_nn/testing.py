@@ -36,8 +36,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from hypothesis import assume
-from hypothesis import strategies as st
+try:
+    from hypothesis import assume
+    from hypothesis import strategies as st
+except ModuleNotFoundError as missing:  # an optional extra: say how to get it
+    raise ModuleNotFoundError(
+        "autograd_nn.testing needs hypothesis: pip install 'autograd_nn[testing]'",
+        name=missing.name,
+    ) from None
 
 from . import checks
 from .engine import Value
