@@ -510,6 +510,22 @@ def _call_each(callbacks: list[Callback], hook: str, *arguments: object) -> bool
     return any(answer is True for answer in answers)
 
 
+def _prepared(
+    model: Module,
+    data: tuple[Samples, Sequence[Target], Samples | None, Sequence[Target] | None],
+    loss: str | LossFunction,
+    optimizer: Optimizer,
+    size: int,
+    l2: float,
+    compiled: bool | None,
+) -> _Run:
+    """What `fit` fixes before its first epoch: the loss, the optimiser, the engine."""
+    X, y, X_test, y_test = data
+    loss_fn, loss_name = _choose_loss(loss, model, X, y, y_test)
+    return _Run(model, X, y, X_test, y_test, loss_fn, loss_name, optimizer, size, l2,
+                _choose_engine(compiled, model, loss_fn, loss_name, l2))
+
+
 def fit(
     model: Module,
     X: Samples,
@@ -539,41 +555,31 @@ def fit(
     - `batch_size`: samples per step (`None`: the whole set, one step per
       epoch); batches are reshuffled each epoch with `seed`.
     - `l2`: adds `l2_penalty(model.parameters(), alpha=l2)` to each batch's loss.
-    - `scheduler`: anything with `.step()`, stepped once per epoch.
-    - `progress`: a tqdm bar (default: only when stderr is a terminal).
-    - `callbacks`: each one's `on_epoch_end(epoch, model, history)` runs after
-      every epoch (returning True stops training; see `autograd_nn.callbacks`
-      for `EarlyStopping` and `Snapshot`).
-    - `compiled`: None (default) computes each batch with `autograd_nn.compiled`
-      (one traced program replayed with numpy: the same numbers, many times
-      faster) when numpy is installed, the loss is a built-in one and the
-      model traces, else with the scalar engine; True insists on it (an
-      error says why it cannot); False uses the scalar engine. `History.engine`
-      says which ran.
+    - `scheduler`: stepped once per epoch; `progress`: a tqdm bar (default: on a terminal).
+    - `callbacks`: each one's `on_epoch_end(epoch, model, history)` after every
+      epoch; True stops training (`autograd_nn.callbacks`: EarlyStopping, Snapshot).
+    - `compiled`: None runs batches on `autograd_nn.compiled` (same numbers, far
+      faster) if numpy is installed, the loss is built in and the model traces;
+      True insists, False keeps the scalar engine; `History.engine` says which ran.
 
     Refused before anything runs: an optimiser over none of the model's
-    parameters, and batches a `BatchNorm1d` cannot train on (a last batch of
-    one sample). A loss that is not a `Value` raises `TypeError`; a loss or
-    gradient that is NaN or infinite raises `FloatingPointError`, and a number
-    too large for a float `OverflowError`, naming the epoch and batch, before
-    that batch's step changes any parameter.
+    parameters, a `BatchNorm1d` batch of one sample. A loss that is no `Value`
+    raises `TypeError`; a NaN or infinite loss or gradient `FloatingPointError`,
+    an overflow `OverflowError`, naming the epoch and batch, before its step.
     """
     size = _check_arguments(X, y, X_test, y_test, epochs, batch_size, l2)
     watchers = _checked_callbacks(callbacks)
     _check_batches(model, len(X), size)
-    loss_fn, loss_name = _choose_loss(loss, model, X, y, y_test)
-    run = _Run(model, X, y, X_test, y_test, loss_fn, loss_name,
-               _resolve_optimizer(optimizer, model, lr), size, l2,
-               _choose_engine(compiled, model, loss_fn, loss_name, l2))
-    train_targets = _targets(y, loss_name)
-    test_targets = _targets(y_test, loss_name) if y_test is not None else []
+    run = _prepared(model, (X, y, X_test, y_test), loss, _resolve_optimizer(optimizer, model, lr),
+                    size, l2, compiled)
+    targets = (_targets(y, run.loss_name),
+               _targets(y_test, run.loss_name) if y_test is not None else [])
     history = History(engine=run.engine.name, engine_reason=run.engine.reason)
     model.train()
     _call_each(watchers, "on_train_begin", model)
     bar = _progress(epochs, progress)
     try:
-        _run_epochs(run, epochs, (train_targets, test_targets), random.Random(seed),
-                    scheduler, watchers, bar, history)
+        _run_epochs(run, epochs, targets, random.Random(seed), scheduler, watchers, bar, history)
     finally:
         if bar is not None:
             bar.close()
