@@ -41,3 +41,13 @@ def test_walk_output_shown_in_the_readme_is_what_walk_prints(capsys):
     shown = next(block for block in _blocks("text") if "Backward pass" in block)
     for line in shown.strip().splitlines():
         assert line in printed, line
+
+
+def test_a_newcomer_is_told_to_use_a_venv_and_how_to_run_the_pytorch_tests():
+    """Debian's system pip refuses installs; the parity tests skip without PyTorch."""
+    start = README.index("## Two commands")
+    section = README[start : README.index("\n## ", start + 1)]
+    assert "python3 -m venv .venv && . .venv/bin/activate" in section
+    assert section.index("venv") < section.index("pip install -e . && autograd-nn walk")
+    assert "externally-managed-environment" in section
+    assert "`pip install torch` and the same command runs them" in section
