@@ -443,9 +443,8 @@ def _evaluated(run: _Run, X: Samples) -> list[Any]:
         run.model.train()
 
 
-def _test_loss(run: _Run, X_test: Samples, targets: Sequence[Any]) -> float:
-    """The loss on the test set, in evaluation mode and without a graph."""
-    outputs = _evaluated(run, X_test)
+def _loss_of(run: _Run, outputs: list[Any], targets: Sequence[Any]) -> float:
+    """The loss of outputs already computed (`_evaluated`), without a graph."""
     with no_grad():
         return run.loss_fn(outputs, targets).data
 
@@ -457,16 +456,18 @@ def _record_epoch(
     history.train_loss.append(train_loss)
     history.lr.append(run.optimizer.lr)
     history.grad_norms.append(layer_grad_norms(run.model))
+    # The test set is evaluated once, for its loss and its accuracy alike.
+    test_outputs = _evaluated(run, run.X_test) if run.X_test is not None else []
     if run.X_test is not None:
-        history.test_loss.append(_test_loss(run, run.X_test, test_targets))
+        history.test_loss.append(_loss_of(run, test_outputs, test_targets))
     if run.classifying:
-        history.train_accuracy.append(_accuracy(run, run.X, run.y))
+        history.train_accuracy.append(_accuracy(_evaluated(run, run.X), run.y))
         if run.X_test is not None and run.y_test is not None:
-            history.test_accuracy.append(_accuracy(run, run.X_test, run.y_test))
+            history.test_accuracy.append(_accuracy(test_outputs, run.y_test))
 
 
-def _accuracy(run: _Run, X: Samples, y: Sequence[Target]) -> float:
-    return _fraction_right(map(_predicted_class, _evaluated(run, X)), y)
+def _accuracy(outputs: list[Any], y: Sequence[Target]) -> float:
+    return _fraction_right(map(_predicted_class, outputs), y)
 
 
 def _progress(total: int, enabled: bool | None) -> Any:

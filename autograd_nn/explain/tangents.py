@@ -112,15 +112,16 @@ def explain_forward_mode(root: Value, inputs: Sequence[Value], title: str = "") 
     lines += ["Forward mode: one pass per input. Each node carries its tangent, its",
               f"derivative along that input (written with a dot: {dotted('f')} = df/dx "
               "in the pass along x),", "beside its value."]
+    derivatives = []
     for number, along in enumerate(inputs, 1):
         lines += ["", f"Pass {number} of {len(inputs)}, along {names[along]} "
                       f"({dotted(names[along])} = 1, every other input's tangent 0)"]
         steps = tangent_steps(root, along)
         lines += [f"  {step.index + 1}. {step.explanation}" for step in steps]
+        derivatives.append(f"d{top}/d{names[along]} = {format_number(steps[-1].tangent)}")
         lines.append(f"  so d{top}/d{names[along]} = {dotted(top)} = "
                      f"{format_number(steps[-1].tangent)}")
-    gradient = ", ".join(f"d{top}/d{names[v]} = {format_number(tangent_steps(root, v)[-1].tangent)}"
-                         for v in inputs)
+    gradient = ", ".join(derivatives)
     lines += ["", f"The gradient, {gradient}, took {len(inputs)} forward "
                   f"pass{'es' if len(inputs) != 1 else ''}; reverse mode "
                   "(autograd-nn walk) gets it from one backward pass.", ""]
