@@ -10,7 +10,7 @@
 
 from importlib import metadata
 
-from . import data, init, losses, nn, optim
+from . import data, forward_ad, init, losses, nn, optim
 from .engine import Value, is_recording, no_grad, sum_values, topological_sort
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from .higher import grad, hessian, hvp, jvp
@@ -22,6 +22,7 @@ __all__ = [
     "Op",
     "Value",
     "data",
+    "forward_ad",
     "grad",
     "gradcheck",
     "gradgradcheck",

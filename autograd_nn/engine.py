@@ -6,6 +6,9 @@ the output back, multiplies each node's upstream gradient by the op table's
 local derivatives (the chain rule). No node holds a closure, so a graph has no
 reference cycles and is freed as soon as its output is.
 
+Inside `dual_level` (forward mode, `autograd_nn.forward_ad`) each node made
+from an input given a tangent carries its own tangent as well: a dual number.
+
 A leaf is a parameter or an input, which gets a gradient, or a constant
 (`requires_grad` False), which does not: a plain number in an expression, a
 `Value(..., requires_grad=False)`, or a result computed under `no_grad`.
@@ -25,41 +28,48 @@ import math
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Union, cast
+from typing import NamedTuple, Union, cast
 
 from .checks import is_number
 from .ops import CONSTANT, LEAF, LEAKY_RELU_SLOPE, OPS, Op, check_overflow, op_named
 
 __all__ = [
+    "UnpackedDual",
     "Value",
     "collector_paused",
+    "dual_level",
     "is_recording",
+    "make_dual",
     "mean_values",
     "no_grad",
     "sum_values",
     "topological_sort",
+    "unpack_dual",
 ]
 
 Number = int | float
 Operand = Union["Value", int, float]
 
 class _GradMode(threading.local):
-    """Whether this thread records graphs: `no_grad` switches it per thread, as in PyTorch."""
+    """This thread's modes: whether it records graphs (`no_grad` switches it per
+    thread, as in PyTorch) and its forward-mode level, if it is in one (`dual_level`)."""
 
     recording = True
+    dual_level: object | None = None
 
 
 _mode = _GradMode()
-# How many threads are inside `no_grad`. While none is, every thread records,
-# and building a node reads this one global instead of the thread-local mode.
-_threads_not_recording = 0
+# How many threads are inside `no_grad` or a `dual_level`. While none is, every
+# thread records plainly, and building a node reads this one global instead of
+# the thread-local modes.
+_threads_in_modes = 0
 _mode_lock = threading.Lock()
 
 
-def _count_not_recording(change: int) -> None:
-    global _threads_not_recording
+def _count_in_modes(change: int) -> None:
+    global _threads_in_modes
     with _mode_lock:
-        _threads_not_recording += change
+        _threads_in_modes += change
 
 
 @contextmanager
@@ -72,17 +82,17 @@ def no_grad() -> Iterator[None]:
         yield
         return
     _mode.recording = False
-    _count_not_recording(+1)
+    _count_in_modes(+1)
     try:
         yield
     finally:
         _mode.recording = True
-        _count_not_recording(-1)
+        _count_in_modes(-1)
 
 
 def is_recording() -> bool:
     """Whether new results record their inputs in this thread (False inside `no_grad`)."""
-    return _threads_not_recording == 0 or _mode.recording
+    return _threads_in_modes == 0 or _mode.recording
 
 
 @contextmanager
@@ -156,7 +166,7 @@ class Value:
     # and have the cycle collector scan (some 5% of a training step). Only a
     # node of three or more inputs (a neuron's `sum`) keeps a tuple. `inputs`
     # gives every node's as a tuple.
-    __slots__ = ("_a", "_b", "_many", "_op", "_visit", "data", "grad", "label")
+    __slots__ = ("_a", "_b", "_dual", "_many", "_op", "_visit", "data", "grad", "label")
 
     data: float
     grad: float
@@ -166,6 +176,7 @@ class Value:
     _b: Value | None  # the second input of a node of two; else None
     _many: tuple[Value, ...]  # all inputs of a node of three or more; else ()
     _visit: object  # the mark of the last `topological_sort` that reached this node
+    _dual: tuple[object, float]  # (dual level, tangent), set only inside a `dual_level`
 
     def __init__(self, data: Number, label: str = "", requires_grad: bool = True) -> None:
         self.data = data if type(data) is float else _as_float(data)
@@ -346,10 +357,10 @@ class Value:
             _propagate(order)
 
 
-# Nodes are made by `_binary`, `_unary` and `_make`, which set the eight slots
-# directly (`_make` the three of inputs through `inputs`' setter) instead of
-# calling `__init__` (the data is already a float). The
-# three are alike on purpose: one more call per node costs a sixth of its time.
+# Nodes are made by `_binary`, `_unary` and `_make`, which set the slots
+# directly (`_make` the three of inputs through `inputs`' setter; `_dual` only
+# in forward mode) instead of calling `__init__` (the data is already a float).
+# The three are alike on purpose: one more call per node costs a sixth of its time.
 _new_value = Value.__new__
 _is_value = Value.__instancecheck__  # isinstance(x, Value), as a function of x alone
 
@@ -394,13 +405,12 @@ def _binary(op: Op, a: Value, b: Operand) -> Value:
     out.label = ""
     out._visit = None
     out._many = ()
-    if _threads_not_recording == 0 or _mode.recording:
+    if _threads_in_modes == 0:
         out._op = op
         out._a = a
         out._b = b
     else:
-        out._op = CONSTANT
-        out._a = out._b = None
+        _made_in_modes(out, op, (a, b))
     return out
 
 
@@ -416,12 +426,11 @@ def _unary(op: Op, a: Value) -> Value:
     out._visit = None
     out._b = None
     out._many = ()
-    if _threads_not_recording == 0 or _mode.recording:
+    if _threads_in_modes == 0:
         out._op = op
         out._a = a
     else:
-        out._op = CONSTANT
-        out._a = None
+        _made_in_modes(out, op, (a,))
     return out
 
 
@@ -436,13 +445,31 @@ def _make(op: Op, inputs: tuple[Value, ...]) -> Value:
     out.grad = 0.0
     out.label = ""
     out._visit = None
-    if _threads_not_recording == 0 or _mode.recording:
+    if _threads_in_modes == 0:
+        out._op = op
+        out.inputs = inputs
+    else:
+        _made_in_modes(out, op, inputs)
+    return out
+
+
+def _made_in_modes(out: Value, op: Op, inputs: tuple[Value, ...]) -> None:
+    """Finish a node made while some thread is in `no_grad` or a `dual_level`.
+
+    It records its inputs unless this thread is in `no_grad`, and carries its
+    tangent if this thread is in a dual level (forward mode).
+    """
+    if _mode.recording:
         out._op = op
         out.inputs = inputs
     else:
         out._op = CONSTANT
         out.inputs = ()
-    return out
+    level = _mode.dual_level
+    if level is not None:
+        tangent = _tangent(op, out.data, inputs, level)
+        if tangent is not None:
+            out._dual = (level, tangent)
 
 
 def sum_values(terms: Iterable[Operand]) -> Value:
@@ -570,3 +597,72 @@ def _propagate_by_table(node: Value, upstream: float) -> None:
 
 _ADD, _MUL, _RELU = OPS["+"], OPS["*"], OPS["relu"]
 _LEAKY_RELU, _SUM, _CLAMP = OPS["leaky_relu"], OPS["sum"], OPS["clamp"]
+
+
+# Forward mode ---------------------------------------------------------------------
+
+
+class UnpackedDual(NamedTuple):
+    """A Value's number and, inside a `dual_level`, its tangent (None if it has none)."""
+
+    primal: float
+    tangent: float | None
+
+
+@contextmanager
+def dual_level() -> Iterator[None]:
+    """Within this block, Values are dual numbers: each carries a tangent beside its data.
+
+    Give inputs tangents with `make_dual`; every result made from them then
+    computes its own as it is made, ``ṫ = Σ local derivative × input's tangent``
+    with the op table's derivatives, and `unpack_dual` reads it. One evaluation
+    gives a directional derivative (forward mode). As PyTorch's
+    ``torch.autograd.forward_ad.dual_level``: levels do not nest, and tangents
+    are gone once the block ends. The level is this thread's alone.
+    """
+    if _mode.dual_level is not None:
+        raise RuntimeError("dual_level blocks do not nest: this thread is already in one")
+    _mode.dual_level = object()
+    _count_in_modes(+1)
+    try:
+        yield
+    finally:
+        _mode.dual_level = None
+        _count_in_modes(-1)
+
+
+def make_dual(primal: Operand, tangent: float) -> Value:
+    """`primal` as a dual number with `tangent`: the Value itself (a plain number
+    becomes a new leaf), which carries the tangent until the `dual_level` ends."""
+    level = _mode.dual_level
+    if level is None:
+        raise RuntimeError("make_dual needs a dual level: call it inside `with dual_level():`")
+    if not is_number(tangent):
+        raise TypeError(f"make_dual: the tangent must be a real number, got {tangent!r}")
+    node = primal if isinstance(primal, Value) else Value(primal)
+    node._dual = (level, float(tangent))
+    return node
+
+
+def unpack_dual(value: Value) -> UnpackedDual:
+    """`value`'s data and its tangent in this thread's dual level (None outside one,
+    or when nothing it was made from was given a tangent)."""
+    if not isinstance(value, Value):
+        raise TypeError(f"unpack_dual needs a Value, got {type(value).__name__}: {value!r}")
+    level = _mode.dual_level
+    return UnpackedDual(value.data, None if level is None else _carried(value, level))
+
+
+def _carried(node: Value, level: object) -> float | None:
+    """The tangent `node` carries in `level`, or None."""
+    dual = getattr(node, "_dual", None)
+    return dual[1] if dual is not None and dual[0] is level else None
+
+
+def _tangent(op: Op, data: float, inputs: tuple[Value, ...], level: object) -> float | None:
+    """A new node's tangent: the chain rule run forwards over the inputs that carry one."""
+    carried = [_carried(node, level) for node in inputs]
+    if all(t is None for t in carried):
+        return None
+    local = op.derivatives(data, *[node.data for node in inputs])
+    return sum((d * t for d, t in zip(local, carried) if t is not None), 0.0)

@@ -10,9 +10,9 @@ Hessians, Hessian-vector products and Newton's method. Piecewise ops (relu,
 abs, leaky_relu, clamp) have local derivatives that are constants, so their
 second derivatives are 0, as in PyTorch.
 
-Forward mode (`jvp`) carries a tangent beside each value through the
-evaluation order: one sweep per input direction, each node's tangent the sum
-of its inputs' tangents times the same local derivatives.
+Forward mode (`jvp`) evaluates f on dual numbers (`engine.dual_level`): each
+value carries a tangent, the sum of its inputs' tangents times the same local
+derivatives, one evaluation per input direction.
 
     >>> from autograd_nn import Value, grad
     >>> x = Value(3.0, "x")
@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from . import checks
-from .engine import Value, sum_values, topological_sort
+from .engine import Value, dual_level, make_dual, sum_values, topological_sort, unpack_dual
 from .ops import CONSTANT, OPS, Op
 from .primitives import FLOATS
 
@@ -311,38 +311,21 @@ def hvp(f: Function, xs: Sequence[float], v: Sequence[float]) -> list[float]:
 # Forward mode -----------------------------------------------------------------------
 
 
-def tangents(root: Value, seeds: dict[int, float]) -> dict[int, float]:
-    """Each node's tangent (directional derivative) in one forward sweep.
-
-    `seeds` gives the inputs' tangents (by id; others are 0). In evaluation
-    order each node's tangent is Σ local derivative × input's tangent: the
-    chain rule run forwards, one sweep per direction.
-    """
-    found: dict[int, float] = {}
-    for node in topological_sort(root):
-        inputs = node.inputs
-        if not inputs:
-            found[id(node)] = seeds.get(id(node), 0.0)
-            continue
-        local = node._op.derivatives(node.data, *[i.data for i in inputs])
-        # A constant's tangent is 0 and is left out, as backward leaves its
-        # gradient out: d/db of a**b is nan for a < 0, and nan * 0 is nan.
-        found[id(node)] = sum(d * found[id(i)] for i, d in zip(inputs, local)
-                              if i._op is not CONSTANT)
-    return found
-
-
 def jvp(f: Function, xs: Sequence[float], vs: Sequence[float]) -> tuple[float, float]:
     """f(xs) and its derivative in the direction vs (∇f·vs), by forward mode.
 
-    One forward sweep carries each value's tangent beside it: the cost of one
-    evaluation per direction, whatever the number of outputs, where reverse
-    mode costs one backward per output. Equals `torch.func.jvp`.
+    f is evaluated once on dual numbers (`dual_level`): each input carries its
+    entry of vs as its tangent, and each result computes its own from its
+    inputs' with the op table's local derivatives. One evaluation per
+    direction, whatever the number of outputs, where reverse mode costs one
+    backward per output. Equals `torch.func.jvp`.
     """
     leaves = _leaves(xs, "xs")
     direction = [checks.real(f"vs[{i}]", x) for i, x in enumerate(vs)]
     if len(direction) != len(leaves):
         raise ValueError(f"jvp: xs has {len(leaves)} entries but vs has {len(direction)}")
-    out = _evaluated(f, leaves, "jvp")
-    found = tangents(out, {id(leaf): d for leaf, d in zip(leaves, direction)})
-    return out.data, found[id(out)]
+    with dual_level():
+        for leaf, tangent in zip(leaves, direction):
+            make_dual(leaf, tangent)
+        result = unpack_dual(_evaluated(f, leaves, "jvp"))
+    return result.primal, 0.0 if result.tangent is None else result.tangent

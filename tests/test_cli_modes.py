@@ -65,7 +65,7 @@ def test_an_ascii_terminal_reads_tangents_with_a_prime():
 
 @pytest.mark.parametrize("mode, cost", [
     ("reverse", "1 forward pass, 1 backward pass"),
-    ("forward", "3 forward passes carrying tangents, one per variable"),
+    ("forward", "3 forward passes on dual numbers, one per variable"),
     ("numeric", "6 evaluations, two per variable"),
 ])
 def test_grad_modes_agree_and_say_what_they_cost(capsys, mode, cost):

@@ -7,7 +7,8 @@ import pytest
 
 import autograd_nn
 
-CORE = ["engine", "ops", "checks", "graph", "gradcheck", "nn", "optim", "losses", "init", "data"]
+CORE = ["engine", "forward_ad", "ops", "checks", "graph", "gradcheck", "nn", "optim", "losses",
+        "init", "data"]
 
 
 def test_public_names():
@@ -44,3 +45,24 @@ def test_python_dash_m_runs_the_worked_example():
         [sys.executable, "-m", "autograd_nn", "walk"], capture_output=True, text=True, check=True
     )
     assert "-10" in out.stdout and "-12.72" in out.stdout and "3.4" in out.stdout
+
+
+def _modules_with_examples():
+    import importlib
+    import pkgutil
+
+    found = [autograd_nn]
+    for info in pkgutil.walk_packages(autograd_nn.__path__, "autograd_nn."):
+        if info.name.endswith("__main__"):  # importing it runs the command line
+            continue
+        found.append(importlib.import_module(info.name))
+    return [m for m in found if ">>>" in (m.__doc__ or "")]
+
+
+@pytest.mark.parametrize("module", _modules_with_examples(), ids=lambda m: m.__name__)
+def test_the_examples_in_module_docstrings_run_as_shown(module):
+    import doctest
+
+    result = doctest.testmod(module)
+    assert result.attempted > 0
+    assert result.failed == 0

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 from ..engine import Value
 from ..gradcheck import numerical_grad
-from ..higher import tangents
+from ..higher import jvp
 from ..viz import MODES, check_drawing_path, draw_graph, save_drawing
 from .common import CommandError, Subparsers, add_command, error_line, say
 from .expr import check_variable, normalised_names, parse
@@ -121,8 +121,10 @@ def _differentiate(
         out.backward()
         return [leaf.grad for leaf in leaves.values()], "1 forward pass, 1 backward pass"
     if mode == "forward":
-        gradient = [tangents(out, {id(leaf): 1.0})[id(out)] for leaf in leaves.values()]
-        return gradient, (f"{n} forward pass{'es' if n != 1 else ''} carrying tangents, "
+        point = [leaf.data for leaf in leaves.values()]
+        gradient = [jvp(expression, point, [float(i == j) for j in range(n)])[1]
+                    for i in range(n)]
+        return gradient, (f"{n} forward pass{'es' if n != 1 else ''} on dual numbers, "
                           "one per variable")
     gradient = numerical_grad(expression, [leaf.data for leaf in leaves.values()])
     return gradient, (f"{2 * n} evaluations, two per variable "
