@@ -52,6 +52,7 @@ GOAL_CHAIN_GROWTH = 1.5
 GOAL_GRID_SPEEDUP = 10.0
 GOAL_COMPILED_VERSUS_TORCH = {100: 0.8, 1_000: 1.0, 10_000: 1.5}
 GOAL_COMPILED_VERSUS_SCALAR = {100: 50.0}
+GOAL_BACKWARD_OVERHEAD = 1.05
 
 
 @dataclass
@@ -178,6 +179,29 @@ def training_step(repeats: int) -> list[Row]:
         )
     )
     return rows
+
+
+def backward_alone(repeats: int) -> list[Row]:
+    """backward() on the step's graph, against micrograd's, and against the float walk
+    it runs without its create_graph switch: that option must not slow it down."""
+    X, Y = w.moons()
+    ours, theirs = w.twin_models()
+    root, their_root = w.our_loss(ours, X, Y), w.micrograd_loss(theirs, X, Y)
+    timing = alternate({"backward": root.backward, "walk": functools.partial(w.float_walk, root),
+                        "micrograd": their_root.backward}, repeats)
+    nodes = len(w.topological_sort(root))
+    overhead = timing["backward"].median / timing["walk"].median
+    return [
+        Row(f"backward alone, the step's graph ({nodes:,} nodes), create_graph=False [ms]",
+            timing["backward"].spread(1e-3, 1), timing["micrograd"].spread(1e-3, 0),
+            f"{timing['micrograd'].median / timing['backward'].median:.1f}x faster",
+            numbers={f"{name}_seconds": t.seconds for name, t in timing.items()}),
+        Row("  backward() against the same walk called directly, without the create_graph "
+            "switch [ms]",
+            timing["walk"].spread(1e-3, 1), "", f"backward() {overhead:.3f}x its time",
+            f"<= {GOAL_BACKWARD_OVERHEAD:g}x", overhead <= GOAL_BACKWARD_OVERHEAD,
+            {"overhead": overhead}),
+    ]
 
 
 def pytorch_reference(repeats: int) -> list[Row]:
@@ -479,6 +503,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     rows = [
         *training_step(3 if quick else args.repeats),
+        *backward_alone(5 if quick else args.repeats * 2),
         *memory(200_000),
         *chains(10_000, 200_000 if quick else 1_000_000, 1 if quick else 3),
         *decision_grid(40 if quick else 200, 1 if quick else 3),

@@ -22,6 +22,7 @@ from micrograd.nn import MLP as MicroMLP
 
 from autograd_nn import Value, no_grad, sum_values, topological_sort
 from autograd_nn.data import make_moons
+from autograd_nn.engine import _propagate, collector_paused
 from autograd_nn.nn import MLP
 
 SIZES = [16, 16, 1]
@@ -51,14 +52,19 @@ def twin_models(seed: int = 1337) -> tuple[MLP, Any]:
 # One training step ------------------------------------------------------------
 
 
-def our_step(model: MLP, X: Points, Y: list[float]) -> float:
-    """Forward, loss, backward and SGD update with autograd_nn; returns the loss."""
-    params = model.parameters()
+def our_loss(model: MLP, X: Points, Y: list[float]) -> Value:
+    """The step's forward pass and loss with autograd_nn: the graph backward walks."""
     scores = [cast(Value, model(x)) for x in X]
     losses = [(1 + -y * score).relu() for y, score in zip(Y, scores)]
     data_loss = sum_values(losses) * (1.0 / len(losses))
-    reg_loss = L2 * sum_values([p * p for p in params])
-    total = data_loss + reg_loss
+    reg_loss = L2 * sum_values([p * p for p in model.parameters()])
+    return data_loss + reg_loss
+
+
+def our_step(model: MLP, X: Points, Y: list[float]) -> float:
+    """Forward, loss, backward and SGD update with autograd_nn; returns the loss."""
+    params = model.parameters()
+    total = our_loss(model, X, Y)
     model.zero_grad()
     total.backward()
     for p in params:
@@ -66,15 +72,20 @@ def our_step(model: MLP, X: Points, Y: list[float]) -> float:
     return total.data
 
 
-def micrograd_step(model: Any, X: Points, Y: list[float]) -> float:
-    """The same step with micrograd, written as its demo notebook writes it."""
-    params = model.parameters()
+def micrograd_loss(model: Any, X: Points, Y: list[float]) -> Any:
+    """The same forward pass and loss with micrograd, as its demo notebook writes it."""
     inputs = [list(map(MicroValue, row)) for row in X]
     scores = list(map(model, inputs))
     losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(Y, scores)]
     data_loss = sum(losses) * (1.0 / len(losses))
-    reg_loss = L2 * sum(p * p for p in params)
-    total = data_loss + reg_loss
+    reg_loss = L2 * sum(p * p for p in model.parameters())
+    return data_loss + reg_loss
+
+
+def micrograd_step(model: Any, X: Points, Y: list[float]) -> float:
+    """The same step with micrograd, written as its demo notebook writes it."""
+    params = model.parameters()
+    total = micrograd_loss(model, X, Y)
     model.zero_grad()
     total.backward()
     for p in params:
@@ -104,6 +115,19 @@ def torch_step(model: MLP, X: Points, Y: list[float]) -> Callable[[], float] | N
         return float(total.item())
 
     return step
+
+
+def float_walk(root: Value) -> None:
+    """What `backward()` runs when create_graph is False, called without it: the
+    sort and the float chain rule. Timed beside `backward()`, it shows what the
+    create_graph option costs the ordinary backward pass."""
+    with collector_paused():
+        order = topological_sort(root)
+        for node in order:
+            if node._a is not None:
+                node.grad = 0.0
+        root.grad += 1.0
+        _propagate(order)
 
 
 def cyclic_garbage_after_a_step(step: Callable[[], object]) -> int:
