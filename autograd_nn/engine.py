@@ -42,6 +42,8 @@ __all__ = [
     "make_dual",
     "mean_values",
     "no_grad",
+    "pairwise",
+    "sum_nodes",
     "sum_values",
     "topological_sort",
     "unpack_dual",
@@ -472,6 +474,50 @@ def _made_in_modes(out: Value, op: Op, inputs: tuple[Value, ...]) -> None:
             out._dual = (level, tangent)
 
 
+def pairwise(op: Op, lefts: Sequence[Value], rights: Sequence[Operand]) -> list[Value]:
+    """``[op(a, b) for a, b in zip(lefts, rights)]`` for a two-input op, built in one loop.
+
+    A layer's products ``w * x`` are most of a network's nodes; making them
+    here, without a call per node, takes about a third less time than the
+    operator. `lefts` are Values; a plain number among `rights` becomes a
+    constant, as in ``w * 2.0``.
+    """
+    if len(lefts) != len(rights):
+        raise ValueError(f"pairwise: {len(lefts)} left operands but {len(rights)} right ones")
+    if _threads_in_modes == 0:
+        try:
+            return _pairwise_recorded(op, lefts, cast(Sequence[Value], rights))
+        except AttributeError:  # a plain number among `rights`
+            pass
+    return [_binary(op, a, b) for a, b in zip(lefts, rights)]
+
+
+def _pairwise_recorded(op: Op, lefts: Sequence[Value], rights: Sequence[Value]) -> list[Value]:
+    """`pairwise` when every thread records: `_binary`'s body, in a loop."""
+    forward, made = op.forward, cast(list[Value], [])
+    append = made.append
+    for a, b in zip(lefts, rights):
+        data = forward(a.data, b.data)
+        if data - data != 0.0:
+            check_overflow(op, (a.data, b.data), data)
+        out = _new_value(Value)
+        out.data = data
+        out.grad = 0.0
+        out.label = ""
+        out._visit = None
+        out._many = ()
+        out._op = op
+        out._a = a
+        out._b = b
+        append(out)
+    return made
+
+
+def sum_nodes(terms: Sequence[Value]) -> Value:
+    """`sum_values` for terms known to be Values (a neuron's): without checking them."""
+    return _make(_SUM, tuple(terms)) if terms else _constant(0.0)
+
+
 def sum_values(terms: Iterable[Operand]) -> Value:
     """One n-ary `sum` node over all terms: a wide sum without a deep chain."""
     given = tuple(terms)
@@ -513,18 +559,29 @@ def topological_sort(root: Value) -> list[Value]:
             if node._visit is mark:
                 continue
             node._visit = mark
+            a, b, many = node._a, node._b, node._many
+            if many:
+                stack.append(node)
+                stack.append(_INPUTS_PLACED)
+                stack.extend(many)
+                continue
+            # One or two inputs (or none): only those not yet placed are pushed,
+            # and a node with none to push is placed at once (most of a network's
+            # products, whose weight and input were placed by an earlier one).
+            if a is None:  # a leaf
+                order.append(node)
+                continue
+            a_new = a._visit is not mark
+            b_new = b is not None and b._visit is not mark
+            if not (a_new or b_new):
+                order.append(node)
+                continue
             stack.append(node)
             stack.append(_INPUTS_PLACED)
-            # Its inputs, as `.inputs` gives them, read from the slots; one
-            # already placed is not pushed only to be popped and skipped.
-            a, b = node._a, node._b
-            if node._many:
-                stack.extend(node._many)
-            elif a is not None:
-                if a._visit is not mark:
-                    stack.append(a)
-                if b is not None and b._visit is not mark:
-                    stack.append(b)
+            if a_new:
+                stack.append(a)
+            if b_new and b is not None:
+                stack.append(b)
     return order
 
 
@@ -555,7 +612,7 @@ def _propagate(order: list[Value]) -> None:
             if b._op is not CONSTANT:
                 b.grad += upstream
         elif op is _SUM:
-            _pass_on(upstream, node.inputs)
+            _pass_on(upstream, node._many or node.inputs)
         elif op is _RELU:
             if a._op is not CONSTANT:
                 a.grad += upstream * (0.0 if a.data <= 0.0 else 1.0)

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .. import checks
-from ..engine import Value, is_recording, mean_values, sum_values
+from ..engine import Value, is_recording, mean_values, pairwise, sum_nodes, sum_values
 from ..ops import OPS
 from . import init as initialisers
 from .activations import activation_named
@@ -32,7 +32,8 @@ from .state import join
 
 __all__ = ["MLP", "BatchNorm1d", "Dropout", "Ensemble", "Layer", "Neuron", "Sequential"]
 
-_MUL = OPS["*"].forward
+_TIMES = OPS["*"]
+_MUL = _TIMES.forward
 _SUM = OPS["sum"].forward
 
 
@@ -88,10 +89,10 @@ class Neuron(Module):
 
     def _record(self, sample: Sequence[Value]) -> Value:
         """The recorded graph of the output, for a sample already checked."""
-        terms = [w * x for w, x in zip(self.weights, sample)]
+        terms = pairwise(_TIMES, self.weights, sample)
         if self.bias is not None:
             terms.append(self.bias)
-        return self._activation_record.apply(sum_values(terms))
+        return self._activation_record.apply(sum_nodes(terms))
 
     def evaluate(self, xs: Sequence[float]) -> float:
         """The output for plain floats, with no graph: what `no_grad` evaluation runs.
