@@ -251,6 +251,19 @@ def test_train_eval_propagate_and_zero_grad():
     assert all(p.grad == 0.0 for p in mlp.parameters())
 
 
+def test_modules_lists_each_once_parents_first_and_zero_grad_reaches_a_shared_layer():
+    shared = Layer(2, 2, seed=1)
+    model = Sequential(shared, Layer(2, 2, seed=2), shared)
+    found = model.modules()
+    assert found[0] is model and found[1] is shared
+    assert len(found) == len({id(m) for m in found}) == 1 + 2 + 2 * 2
+    assert found.index(shared) < found.index(shared.neurons[0])
+    model([1.0, -1.0])[0].backward()
+    assert any(p.grad != 0.0 for p in shared.parameters())
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
 # Gradients ------------------------------------------------------------------
 
 

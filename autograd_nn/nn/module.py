@@ -192,17 +192,17 @@ class Module:
 
     def modules(self) -> list[Module]:
         """This module and every sub-module, parents before children, each once."""
-        order: list[Module] = []
-        seen: set[int] = set()
+        # A module hashes by identity, so the dict keeps each once, in the order reached.
+        reached: dict[Module, None] = {}
         stack: list[Module] = [self]
         while stack:
             module = stack.pop()
-            if id(module) in seen:
-                continue
-            seen.add(id(module))
-            order.append(module)
-            stack.extend(reversed(module.children()))
-        return order
+            if module not in reached:
+                reached[module] = None
+                children = module.children()
+                if children:  # (most modules, the neurons, have none: skip the reversal)
+                    stack += children[::-1]
+        return list(reached)
 
     def _own_parameters(self) -> list[Value]:
         return []
@@ -216,8 +216,9 @@ class Module:
 
     def zero_grad(self) -> None:
         """Reset every parameter's gradient to 0 (leaves accumulate across passes)."""
-        for p in self.parameters():
-            p.grad = 0.0
+        for module in self.modules():  # a shared parameter is reset twice: no harm
+            for p in module._own_parameters():
+                p.grad = 0.0
 
     def train(self: M, mode: bool = True) -> M:
         """Switch this module and all sub-modules to training (or evaluation) mode."""
