@@ -162,7 +162,7 @@ def _operator(op: Op) -> tuple[Callable[[Value, Operand], Value], Callable[[Valu
 class Value:
     """A scalar in a computation graph: its data, its gradient, how it was made."""
 
-    # Slots instead of a __dict__: a node is 96 bytes plus its numbers. Its
+    # Slots instead of a __dict__: a node is 104 bytes plus its numbers. Its
     # inputs are kept in slots, not in a tuple: nearly every node has one or
     # two, and a tuple each would be one more object per node to allocate, free
     # and have the cycle collector scan (some 5% of a training step). Only a
@@ -690,7 +690,11 @@ def dual_level() -> Iterator[None]:
 
 def make_dual(primal: Operand, tangent: float) -> Value:
     """`primal` as a dual number with `tangent`: the Value itself (a plain number
-    becomes a new leaf), which carries the tangent until the `dual_level` ends."""
+    becomes a new leaf), which carries the tangent until the `dual_level` ends.
+
+    The Value holds the tangent, so it is one dual number at a time: two threads
+    differentiating at once should each make their own inputs (as `jvp` does).
+    """
     level = _mode.dual_level
     if level is None:
         raise RuntimeError("make_dual needs a dual level: call it inside `with dual_level():`")
