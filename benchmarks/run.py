@@ -337,7 +337,7 @@ def chains(short: int, long: int, rounds: int) -> list[Row]:
     to show that the growth of the timing as it runs is the collector's.
     """
     per_short = max(3, long // short // 20)
-    results: dict[tuple[int, bool], list[tuple[float, float]]] = {
+    results: ChainRuns = {
         (steps, paused): [] for steps in (short, long) for paused in (False, True)
     }
     plain: dict[int, list[float]] = {short: [], long: []}
@@ -349,67 +349,73 @@ def chains(short: int, long: int, rounds: int) -> list[Row]:
                 results[steps, paused].append(w.our_chain_seconds(steps, paused))
             gc.collect()
             plain[steps].append(w.plain_chain_seconds(steps) / steps)
-    deepest = w.micrograd_deepest_chain()
+    return [*_chain_rows(short, long, results, w.micrograd_deepest_chain()),
+            *_chain_cost_rows(short, long, results, plain)]
 
-    def per_step(steps: int, paused: bool, backward_only: bool = False) -> Timing:
-        runs = results[steps, paused]
-        return Timing([(f if backward_only else b + f) / steps for b, f in runs])
 
-    def growth(paused: bool, backward_only: bool = False) -> float:
-        return (per_step(long, paused, backward_only).median
-                / per_step(short, paused, backward_only).median)
+ChainRuns = dict[tuple[int, bool], list[tuple[float, float]]]
+"""(build, backward) seconds of each chain run, by (steps, collector paused)."""
 
-    as_is, engine, backward = growth(False), growth(True), growth(True, True)
+
+def _per_step(results: ChainRuns, steps: int, paused: bool, backward_only: bool = False) -> Timing:
+    return Timing([(f if backward_only else b + f) / steps for b, f in results[steps, paused]])
+
+
+def _growth(results: ChainRuns, short: int, long: int, paused: bool,
+            backward_only: bool = False) -> float:
+    return (_per_step(results, long, paused, backward_only).median
+            / _per_step(results, short, paused, backward_only).median)
+
+
+def _chain_rows(short: int, long: int, results: ChainRuns, deepest: int) -> list[Row]:
+    """The two chains as a user's loop builds them, collector running."""
+    as_is = _growth(results, short, long, False)
+    name = "chain y = y*1.0 + 0.0"
+    rows = []
+    for steps, micrograd, ratio, extra in (
+        (short, f"RecursionError beyond {deepest:,} steps", "",
+         {"micrograd_deepest_chain": deepest}),
+        (long, "RecursionError",
+         f"{as_is:.2f}x per step (CPython's collector: see the control below)",
+         {"growth": as_is}),
+    ):
+        timing = _per_step(results, steps, False)
+        rows.append(Row(
+            f"{name}, {steps:,} steps: build + backward [us/step]",
+            timing.spread(1e-6, 2), micrograd, ratio,
+            numbers={"steps": steps, "seconds_per_step": timing.seconds,
+                     "seconds_per_step_collector_paused":
+                         _per_step(results, steps, True).seconds, **extra},
+        ))
+    return rows
+
+
+def _chain_cost_rows(
+    short: int, long: int, results: ChainRuns, plain: dict[int, list[float]]
+) -> list[Row]:
+    """The engine's own cost (collector paused), its backward, and the no-engine control."""
+    engine = _growth(results, short, long, True)
+    backward = _growth(results, short, long, True, True)
     plain_short, plain_long = Timing(plain[short]), Timing(plain[long])
     plain_growth = plain_long.median / plain_short.median
-    name = "chain y = y*1.0 + 0.0"
+
+    def us(timing: Timing) -> str:
+        return f"{timing.median * 1e6:.2f}"
+
+    sizes = f"{short:,} -> {long:,} [us/step]"
     return [
-        Row(
-            f"{name}, {short:,} steps: build + backward [us/step]",
-            per_step(short, False).spread(1e-6, 2),
-            f"RecursionError beyond {deepest:,} steps",
-            numbers={"steps": short,
-                     "seconds_per_step": per_step(short, False).seconds,
-                     "seconds_per_step_collector_paused": per_step(short, True).seconds,
-                     "micrograd_deepest_chain": deepest},
-        ),
-        Row(
-            f"{name}, {long:,} steps: build + backward [us/step]",
-            per_step(long, False).spread(1e-6, 2),
-            "RecursionError",
-            f"{as_is:.2f}x per step (CPython's collector: see the control below)",
-            numbers={"steps": long,
-                     "seconds_per_step": per_step(long, False).seconds,
-                     "seconds_per_step_collector_paused": per_step(long, True).seconds,
-                     "growth": as_is},
-        ),
-        Row(
-            f"  the engine's own cost (collector paused while building): {short:,} -> {long:,} "
-            "[us/step]",
-            f"{per_step(short, True).median * 1e6:.2f} -> {per_step(long, True).median * 1e6:.2f}",
-            "",
-            f"{engine:.2f}x per step",
-            f"<= {GOAL_CHAIN_GROWTH:g}x",
-            engine <= GOAL_CHAIN_GROWTH,
-            {"growth": engine},
-        ),
-        Row(
-            f"  of which backward: {short:,} -> {long:,} [us/step]",
-            f"{per_step(short, True, True).median * 1e6:.2f} -> "
-            f"{per_step(long, True, True).median * 1e6:.2f}",
-            "",
-            f"{backward:.2f}x per step",
-            numbers={"growth": backward},
-        ),
-        Row(
-            f"  control, no engine: the same objects as bare Python objects, {short:,} -> "
-            f"{long:,} [us/step]",
-            f"{plain_short.median * 1e6:.2f} -> {plain_long.median * 1e6:.2f}",
-            "",
-            f"{plain_growth:.2f}x per step",
+        Row(f"  the engine's own cost (collector paused while building): {sizes}",
+            f"{us(_per_step(results, short, True))} -> {us(_per_step(results, long, True))}",
+            "", f"{engine:.2f}x per step", f"<= {GOAL_CHAIN_GROWTH:g}x",
+            engine <= GOAL_CHAIN_GROWTH, {"growth": engine}),
+        Row(f"  of which backward: {sizes}",
+            f"{us(_per_step(results, short, True, True))} -> "
+            f"{us(_per_step(results, long, True, True))}",
+            "", f"{backward:.2f}x per step", numbers={"growth": backward}),
+        Row(f"  control, no engine: the same objects as bare Python objects, {sizes}",
+            f"{us(plain_short)} -> {us(plain_long)}", "", f"{plain_growth:.2f}x per step",
             numbers={"growth": plain_growth, "seconds_per_step_short": plain_short.seconds,
-                     "seconds_per_step_long": plain_long.seconds},
-        ),
+                     "seconds_per_step_long": plain_long.seconds}),
     ]
 
 
