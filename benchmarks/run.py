@@ -30,6 +30,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from autograd_nn.engine import backward_floats  # the standard library only: no numpy yet
+
 # numpy's BLAS (the compiled engine's matrix products) on one thread, as PyTorch is
 # set to: threads only add noise for these sizes on a shared machine. Set before
 # anything imports numpy.
@@ -197,12 +199,14 @@ def training_step(repeats: int) -> list[Row]:
 
 
 def backward_alone(repeats: int) -> list[Row]:
-    """backward() on the step's graph, against micrograd's, and against the float walk
-    it runs without its create_graph switch: that option must not slow it down."""
+    """backward() on the step's graph, against micrograd's, and against
+    `backward_floats`, the walk it runs, called directly without its create_graph
+    switch: that option must not slow it down."""
     X, Y = w.moons()
     ours, theirs = w.twin_models()
     root, their_root = w.our_loss(ours, X, Y), w.micrograd_loss(theirs, X, Y)
-    timing = alternate({"backward": root.backward, "walk": functools.partial(w.float_walk, root),
+    timing = alternate({"backward": root.backward,
+                        "walk": functools.partial(backward_floats, root),
                         "micrograd": their_root.backward}, repeats)
     nodes = len(w.topological_sort(root))
     overhead = timing["backward"].median / timing["walk"].median

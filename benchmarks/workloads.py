@@ -22,7 +22,6 @@ from micrograd.nn import MLP as MicroMLP
 
 from autograd_nn import Value, no_grad, sum_values, topological_sort
 from autograd_nn.data import make_moons
-from autograd_nn.engine import _propagate, collector_paused
 from autograd_nn.nn import MLP
 
 SIZES = [16, 16, 1]
@@ -115,19 +114,6 @@ def torch_step(model: MLP, X: Points, Y: list[float]) -> Callable[[], float] | N
         return float(total.item())
 
     return step
-
-
-def float_walk(root: Value) -> None:
-    """What `backward()` runs when create_graph is False, called without it: the
-    sort and the float chain rule. Timed beside `backward()`, it shows what the
-    create_graph option costs the ordinary backward pass."""
-    with collector_paused():
-        order = topological_sort(root)
-        for node in order:
-            if node._a is not None:
-                node.grad = 0.0
-        root.grad += 1.0
-        _propagate(order)
 
 
 def cyclic_garbage_after_a_step(step: Callable[[], object]) -> int:
