@@ -125,39 +125,51 @@ def _order(outputs: Sequence[Value]) -> list[Value]:
     return list(merged.values())
 
 
-def _float_gradients(order: list[Value], seeds: dict[int, float]) -> dict[int, float]:
-    """d(Σ seed·output)/d node for every node, as floats; no node's `.grad` is touched."""
+def _gradients(
+    order: list[Value],
+    seeds: dict[int, Any],
+    local: Callable[[Value, tuple[Value, ...]], Sequence[Any]],
+    first: Callable[[Any], Any],
+) -> dict[int, Any]:
+    """d(Σ seed·output)/d node for every node reached; no node's `.grad` is touched.
+
+    `local(node, inputs)` gives a node's local derivatives: floats from
+    `Op.derivatives`, or Values from the op's rule run on `VALUES` (`_graph_local`).
+    `first(part)` is what a node's first contribution becomes.
+    """
     grads = dict(seeds)
     for node in reversed(order):
         upstream = grads.get(id(node))
         inputs = node.inputs
         if upstream is None or not inputs:
             continue
-        local = node._op.derivatives(node.data, *[i.data for i in inputs])
-        for child, derivative in zip(inputs, local):
-            if child._op is not CONSTANT:
-                grads[id(child)] = grads.get(id(child), 0.0) + upstream * derivative
-    return grads
-
-
-def _graph_gradients(order: list[Value], seeds: dict[int, Value]) -> dict[int, Value]:
-    """The same as Values whose graphs can be differentiated again."""
-    grads = dict(seeds)
-    for node in reversed(order):
-        upstream = grads.get(id(node))
-        inputs = node.inputs
-        if upstream is None or not inputs:
-            continue
-        local = value_derivatives(node._op)(node, *inputs)
-        for child, derivative in zip(inputs, local):
+        for child, derivative in zip(inputs, local(node, inputs)):
             if child._op is CONSTANT:
                 continue
             # A derivative that is the float 1 passes upstream on as it is, as backward does.
             one = not isinstance(derivative, Value) and derivative == 1.0
             part = upstream if one else upstream * derivative
             before = grads.get(id(child))
-            grads[id(child)] = part if before is None else before + part
+            grads[id(child)] = first(part) if before is None else before + part
     return grads
+
+
+def _float_local(node: Value, inputs: tuple[Value, ...]) -> tuple[float, ...]:
+    return node._op.derivatives(node.data, *[i.data for i in inputs])
+
+
+def _graph_local(node: Value, inputs: tuple[Value, ...]) -> tuple[Operand, ...]:
+    return value_derivatives(node._op)(node, *inputs)
+
+
+def _float_gradients(order: list[Value], seeds: dict[int, float]) -> dict[int, float]:
+    """As floats, each summed from 0.0 as backward's `.grad` is (0.0 + -0.0 is 0.0)."""
+    return _gradients(order, seeds, _float_local, lambda part: 0.0 + part)
+
+
+def _graph_gradients(order: list[Value], seeds: dict[int, Value]) -> dict[int, Value]:
+    """As Values whose graphs can be differentiated again."""
+    return _gradients(order, seeds, _graph_local, lambda part: part)
 
 
 def backward_creating_graph(root: Value) -> None:
