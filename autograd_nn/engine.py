@@ -45,6 +45,7 @@ __all__ = [
     "pairwise",
     "sum_nodes",
     "sum_values",
+    "tangent_sum",
     "topological_sort",
     "unpack_dual",
 ]
@@ -728,9 +729,14 @@ def _carried(node: Value, level: object) -> float | None:
 
 
 def _tangent(op: Op, data: float, inputs: tuple[Value, ...], level: object) -> float | None:
-    """A new node's tangent: the chain rule run forwards over the inputs that carry one."""
+    """A new node's tangent, or None when none of its inputs carries one."""
     carried = [_carried(node, level) for node in inputs]
     if all(t is None for t in carried):
         return None
-    local = op.derivatives(data, *[node.data for node in inputs])
-    return sum((d * t for d, t in zip(local, carried) if t is not None), 0.0)
+    return tangent_sum(op.derivatives(data, *[node.data for node in inputs]), carried)
+
+
+def tangent_sum(local: Sequence[float], tangents: Sequence[float | None]) -> float:
+    """Forward mode's chain rule for one node: Σ local derivative × input's tangent,
+    in input order from 0.0, over the inputs that have a tangent (not None)."""
+    return sum((d * t for d, t in zip(local, tangents) if t is not None), 0.0)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..engine import Value
+from ..engine import Value, tangent_sum
 from ..graph import evaluation_order, is_constant, node_names, op_of
 from .notation import PRODUCT, format_number, operand_names, signed, substitute
 
@@ -52,12 +52,10 @@ def _terms(node: Value, names: dict[Value, str], operands: dict[Value, str],
     input_names = [operands[i] for i in inputs]
     by_name: list[str] = []
     by_value: list[str] = []
-    total = 0.0
     for position, (child, derivative) in enumerate(zip(inputs, local)):
         if is_constant(child):
             continue
         tangent = tangents[child]
-        total += derivative * tangent
         formula = substitute(op, op.formula(position), input_names, names[node])
         if formula == "1":
             by_name.append(dotted(names[child]))
@@ -66,7 +64,8 @@ def _terms(node: Value, names: dict[Value, str], operands: dict[Value, str],
             by_name.append(f"{dotted(names[child])}{PRODUCT}{_factor(formula)}")
             by_value.append(f"{signed(format_number(tangent), bare=not by_value)}{PRODUCT}"
                             f"{signed(format_number(derivative))}")
-    return by_name, by_value, total
+    carried = [None if is_constant(child) else tangents[child] for child in inputs]
+    return by_name, by_value, tangent_sum(local, carried)
 
 
 def _factor(formula: str) -> str:
